@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import type { JobKind } from './kind';
+import { noop } from './noop';
+
+export type { JobKind } from './kind';
+export { defineKind } from './kind';
+export { noopPayload } from './noop';
+
+/**
+ * The job catalog: kind → queue, schemas, retry and timeout defaults. The worker's handler map is typed
+ * against it, so adding a kind here without a handler does not compile.
+ */
+export const catalog = {
+  noop,
+} as const satisfies Record<string, JobKind>;
+
+export type JobType = keyof typeof catalog;
+export type PayloadOf<T extends JobType> = z.infer<(typeof catalog)[T]['payload']>;
+export type ResultOf<T extends JobType> = z.infer<(typeof catalog)[T]['result']>;
+export type QueueName = (typeof catalog)[JobType]['queue'];
+
+export const jobTypes = Object.keys(catalog) as JobType[];
+
+/** Every queue some kind runs on, in catalog order. */
+export const queueNames = [...new Set(jobTypes.map((type) => catalog[type].queue))] as QueueName[];
+
+export const isJobType = (type: string): type is JobType => Object.hasOwn(catalog, type);
+
+export const kindsOfQueue = (queue: string): JobType[] => jobTypes.filter((type) => catalog[type].queue === queue);

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineKind } from './kind';
+
+/** A kind that does nothing (or sleeps, or fails on request): for tests, benchmarks and smoke checks. */
+export const noopPayload = z
+  .object({
+    sleepMs: z.number().int().min(0).max(60_000).optional(),
+    fail: z.enum(['once', 'always', 'unrecoverable']).optional(),
+    echo: z.unknown().optional(),
+  })
+  .strict();
+
+export const noop = defineKind({
+  queue: 'default',
+  payload: noopPayload,
+  result: noopPayload,
+  maxAttempts: 3,
+  backoff: { baseMs: 1_000, maxMs: 60_000 },
+  timeoutMs: 120_000,
+});

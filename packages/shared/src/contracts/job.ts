@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'canceled'] as const;
+export const jobStatus = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatus>;
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'running', 'retrying'];
+export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
+
+/** Highest BullMQ priority value (2^21). */
+export const MAX_PRIORITY = 2_097_152;
+/** Longest delay a submit may ask for: one year, in ms. */
+export const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
+
+export const jobOptions = z
+  .object({
+    /** 0 = no priority (FIFO, taken first); 1..2^21 = prioritized, lower first (BullMQ semantics). */
+    priority: z.number().int().min(0).max(MAX_PRIORITY).optional(),
+    delay: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
+    runAt: z.iso.datetime({ offset: true }).optional(),
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+    timeout: z
+      .number()
+      .int()
+      .min(100)
+      .max(24 * 3600 * 1000)
+      .optional(),
+  })
+  .strict()
+  .refine((o) => o.delay === undefined || o.runAt === undefined, {
+    message: 'give either delay or runAt, not both',
+    path: ['runAt'],
+  });
+export type JobOptions = z.infer<typeof jobOptions>;
+
+export const createJobRequest = z
+  .object({
+    type: z.string().min(1).max(100),
+    payload: z.unknown().default({}),
+    options: jobOptions.optional(),
+    webhook: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict().optional(),
+  })
+  .strict();
+export type CreateJobRequest = z.infer<typeof createJobRequest>;
+
+export const jobErrorBody = z.object({ code: z.string(), message: z.string() });
+export type JobErrorBody = z.infer<typeof jobErrorBody>;
+
+export const jobView = z
+  .object({
+    id: z.uuid(),
+    type: z.string(),
+    queue: z.string(),
+    status: jobStatus,
+    payload: z.unknown(),
+    result: z.unknown().nullable(),
+    error: jobErrorBody.nullable(),
+    progress: z.number().int().min(0).max(100),
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    priority: z.number().int(),
+    runAt: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Job' });
+export type JobView = z.infer<typeof jobView>;
+export const JOB_FIELDS = Object.keys(jobView.shape) as (keyof JobView)[];
+
+export const jobEventView = z
+  .object({ at: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'JobEvent' });
+export type JobEventView = z.infer<typeof jobEventView>;

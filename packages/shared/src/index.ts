@@ -6,3 +6,4 @@ export * from './contracts/index';
 export * from './errors';
 export * from './ids';
 export * from './logger';
+export * from './lifecycle';

@@ -1,0 +1,41 @@
+import { AppError, notFound } from '@conveyor/shared';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppDeps, AppEnv } from './deps';
+import { problemResponse } from './http/error-handler';
+import { createAuthenticator } from './middleware/auth';
+import { requestContext } from './middleware/request-context';
+import { adminRoutes } from './routes/admin';
+import { healthRoutes } from './routes/health';
+import { jobRoutes } from './routes/jobs';
+
+/**
+ * Builds the HTTP app; never listens (main.ts does). Middleware order: request context (id, logger,
+ * access log) → body limit on /v1 → per-route auth → handler. Errors of any layer end in onError.
+ */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>({ strict: false });
+  const requireScope = createAuthenticator(deps.db, deps.authCacheTtlMs ?? 5_000);
+  const limit = deps.bodyLimitBytes ?? 1024 * 1024;
+
+  app.use('*', requestContext(deps.log));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new AppError('payload_too_large', 413, `The body is larger than ${limit} bytes.`);
+      },
+    }),
+  );
+
+  app.route('/health', healthRoutes(deps));
+  app.route('/v1/jobs', jobRoutes(deps, requireScope));
+  app.route('/v1/admin', adminRoutes(deps));
+
+  app.notFound((c) => problemResponse(c, notFound()));
+  app.onError((error, c) => problemResponse(c, error));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,33 @@
+import { isDbUnavailable } from '@conveyor/db';
+import { RedisUnavailableError } from '@conveyor/queue';
+import { AppError, unavailable } from '@conveyor/shared';
+import type { Context } from 'hono';
+import type { AppEnv } from '../deps';
+import { internalError, problemBody } from './problem';
+
+/**
+ * The one place errors become responses (application/problem+json). Handlers throw; they never build
+ * error bodies. An unexpected error is logged once with its stack and answered with a generic 500.
+ */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDbUnavailable(error)) return unavailable('The database is unreachable; try again shortly.', 5, error);
+  if (error instanceof RedisUnavailableError) return unavailable('The queue is unreachable; try again shortly.', 5, error);
+  return internalError();
+}
+
+export function problemResponse(c: Context<AppEnv>, error: unknown): Response {
+  const appError = toAppError(error);
+  const requestId = c.get('requestId') ?? 'unknown';
+  const log = c.get('log');
+  if (appError.status >= 500) {
+    if (appError.code === 'internal') log?.error({ err: error }, 'unhandled error');
+    else log?.warn({ err: error, code: appError.code }, 'dependency unavailable');
+  }
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/problem+json',
+    'X-Request-Id': requestId,
+    ...appError.headers,
+  };
+  return c.body(JSON.stringify(problemBody(appError, requestId)), appError.status as 400, headers);
+}

@@ -1,0 +1,3 @@
+export { type App, createApp } from './app';
+export { type ApiConfig, loadApiConfig } from './config';
+export type { AppDeps } from './deps';

@@ -1,0 +1,55 @@
+import { serve } from '@hono/node-server';
+import { createDb, pingDb } from '@conveyor/db';
+import { createProducer, withTimeout } from '@conveyor/queue';
+import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
+import { createApp } from './app';
+import { type ApiConfig, loadApiConfig } from './config';
+
+let config: ApiConfig;
+try {
+  config = loadApiConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const log = createLogger({ name: 'api', level: config.LOG_LEVEL });
+const { db, close: closeDb } = createDb(config.DATABASE_URL, {
+  max: config.API_DB_POOL_SIZE,
+  applicationName: 'conveyor-api',
+});
+const producer = createProducer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+
+// Name what is missing and keep serving: reads answer 503 without Postgres; submits still commit without Redis.
+await withTimeout(pingDb(db), 3_000, 'postgres').catch(() => log.error(dependencyHint('postgres', config.DATABASE_URL)));
+if (producer.redis.status !== 'ready') {
+  await withTimeout(new Promise((resolve) => producer.redis.once('ready', resolve)), 3_000, 'redis').catch(() =>
+    log.error(dependencyHint('redis', config.REDIS_URL)),
+  );
+}
+
+const app = createApp({
+  db,
+  producer,
+  log,
+  adminToken: config.ADMIN_TOKEN,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
+});
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  log.info({ port: info.port, host: config.HOST }, 'api listening');
+});
+// Longer than common load balancers' idle timeout (60 s), so the balancer closes idle connections first.
+if ('keepAliveTimeout' in server) {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+}
+
+onShutdownSignals(log, config.API_SHUTDOWN_GRACE_MS + 5_000, async () => {
+  // Stop accepting connections and let in-flight requests finish; close() resolves when they have.
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await producer.close();
+  await closeDb();
+});

@@ -1,0 +1,159 @@
+import {
+  findJob,
+  listJobEvents,
+  listJobs,
+  requestCancel,
+  requeueJob,
+} from '@conveyor/db';
+import {
+  createJobRequest,
+  fieldErrors,
+  invalidParameter,
+  invalidState,
+  isUuid,
+  JOB_STATUSES,
+  type JobStatus,
+  type JobView,
+  notFound,
+  validationFailed,
+} from '@conveyor/shared';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { AppDeps, AppEnv } from '../deps';
+import { decodeCursor, encodeCursor } from '../http/cursor';
+import { etagOf, matchesIfNoneMatch } from '../http/etag';
+import { readRawJson } from '../http/json-body';
+import { buildJobRow, enqueueRef, parseIdempotencyKey, submitJob } from '../jobs/submit';
+import type { createAuthenticator } from '../middleware/auth';
+import { acceptedView, parseFields, pickFields, toJobView } from '../views/job';
+
+const commaList = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .refine((list) => list.length <= max && list.every(Boolean), `a comma-separated list of at most ${max} values`);
+
+const listQuery = z
+  .object({
+    status: commaList(6)
+      .refine((l) => l.every((s) => (JOB_STATUSES as readonly string[]).includes(s)), `each one of ${JOB_STATUSES.join(', ')}`)
+      .optional(),
+    type: z.string().max(100).optional(),
+    queue: z.string().max(100).optional(),
+    createdAfter: z.iso.datetime({ offset: true }).optional(),
+    createdBefore: z.iso.datetime({ offset: true }).optional(),
+    ids: commaList(100)
+      .refine((l) => l.every(isUuid), 'each a job id (UUID)')
+      .optional(),
+    fields: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+/** Another tenant's id, a random id and a malformed id all answer the same 404. */
+function jobIdParam(c: Context<AppEnv>): string {
+  const id = c.req.param('id') ?? '';
+  if (!isUuid(id)) throw notFound('job');
+  return id.toLowerCase();
+}
+
+export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createAuthenticator>) {
+  const app = new Hono<AppEnv>();
+  const read = requireScope('jobs:read');
+  const write = requireScope('jobs:write');
+
+  const accepted = (c: Context<AppEnv>, view: Partial<JobView>, extra: Record<string, string> = {}) =>
+    c.json(view, 202, { Location: `/v1/jobs/${view.id}`, ...extra });
+
+  app.post('/', write, async (c) => {
+    const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'));
+    const raw = await readRawJson(c);
+    const parsed = createJobRequest.safeParse(raw);
+    if (!parsed.success) throw validationFailed(fieldErrors(parsed.error.issues));
+    const values = buildJobRow(parsed.data, {
+      tenantId: c.get('auth').tenantId,
+      requestId: c.get('requestId'),
+      idempotencyKey,
+      rawBody: raw,
+    });
+    const { row, replayed } = await submitJob({ ...deps, log: c.get('log') }, values);
+    return replayed
+      ? accepted(c, acceptedView(row), { 'Idempotent-Replayed': 'true' })
+      : accepted(c, toJobView(row));
+  });
+
+  app.get('/', read, async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) throw invalidParameter('A query parameter is not valid.', fieldErrors(parsed.error.issues));
+    const q = parsed.data;
+    const fields = parseFields(q.fields);
+    const { rows, hasMore } = await listJobs(deps.db, {
+      tenantId: c.get('auth').tenantId,
+      statuses: q.status as JobStatus[] | undefined,
+      type: q.type,
+      queue: q.queue,
+      createdAfter: q.createdAfter ? new Date(q.createdAfter) : undefined,
+      createdBefore: q.createdBefore ? new Date(q.createdBefore) : undefined,
+      ids: q.ids?.map((id) => id.toLowerCase()),
+      beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
+      limit: q.limit,
+    });
+    const nextCursor = hasMore ? encodeCursor(rows.at(-1)!.id) : null;
+    if (nextCursor) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('cursor', nextCursor);
+      c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
+    return c.json({ data: rows.map((r) => pickFields(toJobView(r), fields)), nextCursor });
+  });
+
+  app.get('/:id', read, async (c) => {
+    const fields = parseFields(c.req.query('fields'));
+    const row = await findJob(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    if (!row) throw notFound('job');
+    const body = JSON.stringify(pickFields(toJobView(row), fields));
+    const etag = etagOf(body);
+    // The job can still change (even a finished one can be retried), so caches must revalidate.
+    const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' };
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
+  });
+
+  app.get('/:id/events', read, async (c) => {
+    const tenantId = c.get('auth').tenantId;
+    const id = jobIdParam(c);
+    if (!(await findJob(deps.db, tenantId, id))) throw notFound('job');
+    const events = await listJobEvents(deps.db, tenantId, id);
+    return c.json({ data: events.map((e) => ({ at: e.at.toISOString(), type: e.type, data: e.data })) });
+  });
+
+  app.post('/:id/cancel', write, async (c) => {
+    const outcome = await requestCancel(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    if (outcome.outcome === 'not_found') throw notFound('job');
+    if (outcome.outcome === 'terminal') throw invalidState(`The job is already ${outcome.row.status}.`);
+    const { row } = outcome;
+    const log = c.get('log');
+    // Best effort on Redis: Postgres already holds the decision, and workers check it before and while running.
+    if (outcome.outcome === 'canceled') {
+      await deps.producer.remove(row.queue, row.id).catch((error: unknown) => log.warn({ err: error }, 'could not remove canceled job from queue'));
+    } else {
+      await deps.producer.publishCancel(row.id).catch((error: unknown) => log.warn({ err: error }, 'could not publish cancel'));
+    }
+    return c.json(toJobView(row), 202);
+  });
+
+  app.post('/:id/retry', write, async (c) => {
+    const outcome = await requeueJob(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    if (outcome.outcome === 'not_found') throw notFound('job');
+    if (outcome.outcome === 'invalid_state') {
+      throw invalidState(`Only failed or canceled jobs can be retried; this one is ${outcome.row.status}.`);
+    }
+    await deps.producer
+      .replace(enqueueRef(outcome.row))
+      .catch((error: unknown) => c.get('log').warn({ err: error }, 'enqueue of retried job failed; the reconciler will enqueue it'));
+    return c.json(toJobView(outcome.row), 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,58 @@
+import {
+  envInt,
+  envLogLevel,
+  envString,
+  envUrl,
+  parseEnv,
+  type QueueName,
+  queueNames,
+  splitList,
+} from '@conveyor/shared';
+import { z } from 'zod';
+
+const queueEnvName = (queue: string) => `WORKER_CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+const schema = z
+  .object({
+    DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
+    REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    QUEUE_PREFIX: envString('{conveyor}').refine((v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v), 'must look like {name}'),
+    LOG_LEVEL: envLogLevel(),
+    WORKER_QUEUES: envString(queueNames.join(',')).transform(splitList),
+    WORKER_CONCURRENCY: envInt(5, 1, 1000),
+    WORKER_LOCK_DURATION_MS: envInt(30_000, 1_000),
+    WORKER_STALLED_INTERVAL_MS: envInt(30_000, 1_000),
+    WORKER_SHUTDOWN_GRACE_MS: envInt(25_000, 0),
+    WORKER_DB_POOL_SIZE: envInt(10, 1, 100),
+    WORKER_DB_OUTAGE_RETRY_MS: envInt(30_000, 0),
+    WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
+    RECONCILE_INTERVAL_MS: envInt(30_000, 100),
+    RECONCILE_GRACE_MS: envInt(60_000, 0),
+  })
+  .superRefine((env, ctx) => {
+    for (const queue of env.WORKER_QUEUES) {
+      if (!(queueNames as string[]).includes(queue)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WORKER_QUEUES'],
+          message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})`,
+        });
+      }
+    }
+  });
+
+export type WorkerConfig = Omit<z.infer<typeof schema>, 'WORKER_QUEUES'> & {
+  WORKER_QUEUES: QueueName[];
+  /** Concurrency per served queue: WORKER_CONCURRENCY_<QUEUE>, else WORKER_CONCURRENCY. */
+  concurrency: Record<string, number>;
+};
+
+/** The only place the worker reads the environment. Throws ConfigError listing every problem. */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const perQueue = z.object(Object.fromEntries(queueNames.map((q) => [queueEnvName(q), envInt(0, 0, 1000)])));
+  const merged = parseEnv(schema.and(perQueue), env) as z.infer<typeof schema> & Record<string, number>;
+  const concurrency = Object.fromEntries(
+    merged.WORKER_QUEUES.map((q) => [q, merged[queueEnvName(q)] || merged.WORKER_CONCURRENCY]),
+  );
+  return { ...merged, WORKER_QUEUES: merged.WORKER_QUEUES as QueueName[], concurrency };
+}

@@ -1,0 +1,176 @@
+import {
+  cancelAttempt,
+  cancelRequestedAmong,
+  completeAttempt,
+  type Db,
+  failAttempt,
+  isDbUnavailable,
+  type JobRow,
+  recordProgress,
+  startAttempt,
+} from '@conveyor/db';
+import { DelayedError, type QueueJob, UnrecoverableError, WaitingError } from '@conveyor/queue';
+import { catalog, isJobType, type Logger, PermanentError, retryDelayMs } from '@conveyor/shared';
+import { withDbRetry } from './db-retry';
+import type { HandlerMap } from './handlers/index';
+import { classifyError, RetryLaterError } from './job-error';
+
+/** Why a running job was told to stop. */
+export type StopReason = 'canceled' | 'shutdown';
+
+export interface JobRunnerDeps {
+  db: Db;
+  handlers: HandlerMap;
+  log: Logger;
+  /** How long to keep retrying a Postgres write during an outage, in ms. */
+  dbOutageRetryMs: number;
+}
+
+/** What the processor returns to BullMQ: kept as the job's return value for the reconciler. */
+export type RunOutcome = { result: unknown; fence: number } | { skipped: string };
+
+/** Rejects with the signal's reason once it aborts, so a handler that ignores its signal is still cut off. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * The wrapper around every handler: starts the attempt in Postgres (fenced), parses the payload, runs the
+ * handler under cancel/timeout/shutdown signals, and records the outcome — or hands the job back.
+ */
+export function createJobRunner(deps: JobRunnerDeps) {
+  const active = new Map<string, AbortController>();
+  const db = <T>(fn: () => Promise<T>) => withDbRetry(fn, deps.dbOutageRetryMs);
+
+  async function process(job: QueueJob, token: string | undefined): Promise<RunOutcome> {
+    const id = job.id!;
+    let start: Awaited<ReturnType<typeof startAttempt>>;
+    try {
+      start = await db(() => startAttempt(deps.db, id, job.data.gen));
+    } catch (error) {
+      if (isDbUnavailable(error) && token) {
+        // Not an attempt: hand the job back without spending its budget and try again shortly.
+        deps.log.warn({ jobId: id }, 'postgres unavailable at job start; delaying job');
+        await job.moveToDelayed(Date.now() + 5_000, token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+    if (start.kind === 'skip') {
+      deps.log.info({ jobId: id, reason: start.reason }, 'job not run');
+      return { skipped: start.reason };
+    }
+    return runAttempt(start.row, job, token);
+  }
+
+  async function runAttempt(row: JobRow, job: QueueJob, token: string | undefined) {
+    const log = deps.log.child({
+      jobId: row.id,
+      kind: row.type,
+      queue: row.queue,
+      attempt: row.attempts,
+      requestId: row.requestId ?? undefined,
+    });
+    const stop = new AbortController();
+    active.set(row.id, stop);
+    const timeout = AbortSignal.timeout(row.timeoutMs);
+    const signal = AbortSignal.any([stop.signal, timeout]);
+    const fence = row.fence;
+    const startedAt = performance.now();
+    log.info('job started');
+    try {
+      if (!isJobType(row.type)) throw new PermanentError('unknown_type', `no handler for job type ${row.type}`);
+      const kind = catalog[row.type];
+      const payload = kind.payload.safeParse(row.payload);
+      if (!payload.success) throw new PermanentError('invalid_payload', payload.error.message);
+      const handler = deps.handlers[row.type] as (p: unknown, ctx: unknown) => Promise<unknown>;
+      const ctx = {
+        jobId: row.id,
+        attempt: row.attempts,
+        signal,
+        log,
+        progress: async (percent: number) => {
+          const { cancelRequested } = await db(() => recordProgress(deps.db, { id: row.id, fence, progress: percent }));
+          if (cancelRequested) stop.abort('canceled' satisfies StopReason);
+        },
+      };
+      const result = kind.result.parse(await untilAborted(handler(payload.data, ctx), signal));
+      const recorded = await db(() => completeAttempt(deps.db, { id: row.id, fence, result }));
+      if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
+      else log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
+      return { result, fence };
+    } catch (error) {
+      return await recordFailure(error);
+    } finally {
+      active.delete(row.id);
+    }
+
+    async function recordFailure(error: unknown): Promise<never> {
+      const reason = stop.signal.aborted ? (stop.signal.reason as StopReason) : undefined;
+      if (reason === 'canceled') {
+        await db(() => cancelAttempt(deps.db, { id: row.id, fence }));
+        log.info('job canceled while running');
+        throw new UnrecoverableError('canceled');
+      }
+      if (reason === 'shutdown') {
+        // The worker is stopping: hand the job straight back to the queue for another worker.
+        await db(() =>
+          failAttempt(deps.db, {
+            id: row.id,
+            fence,
+            error: { code: 'interrupted', message: 'The worker shut down during the attempt.' },
+            retryAt: new Date(),
+          }),
+        );
+        log.warn('job interrupted by shutdown; returned to the queue');
+        if (token) await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const { body, retryable } = classifyError(error, timeout.aborted);
+      const delay = retryable && row.attempts < row.maxAttempts ? retryDelayFor(row) : null;
+      const recorded = await db(() =>
+        failAttempt(deps.db, { id: row.id, fence, error: body, retryAt: delay === null ? null : new Date(Date.now() + delay) }),
+      );
+      if (!recorded) log.warn('stale attempt: its failure was discarded (a newer attempt owns the job)');
+      if (delay === null) {
+        log.error({ err: error, code: body.code }, 'job failed');
+        throw new UnrecoverableError(body.message);
+      }
+      log.warn({ err: error, code: body.code, retryInMs: delay }, 'job attempt failed; will retry');
+      throw new RetryLaterError(body.message, delay);
+    }
+  }
+
+  return {
+    process,
+    /** Asks the job, if this process runs it, to stop. */
+    stop(id: string, reason: StopReason): boolean {
+      const controller = active.get(id);
+      controller?.abort(reason);
+      return controller !== undefined;
+    },
+    stopAll(reason: StopReason) {
+      for (const controller of active.values()) controller.abort(reason);
+    },
+    get activeCount() {
+      return active.size;
+    },
+    /** The fallback for a missed pub/sub message: ask Postgres which of our jobs were asked to stop. */
+    async pollCancels(): Promise<void> {
+      if (active.size === 0) return;
+      for (const id of await cancelRequestedAmong(deps.db, [...active.keys()])) active.get(id)?.abort('canceled');
+    },
+  };
+}
+
+function retryDelayFor(row: JobRow): number {
+  const policy = isJobType(row.type) ? catalog[row.type].backoff : { baseMs: 1_000, maxMs: 60_000 };
+  return retryDelayMs(policy, row.attempts);
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;

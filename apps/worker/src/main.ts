@@ -1,0 +1,46 @@
+import { createDb, pingDb } from '@conveyor/db';
+import { createRedis, withTimeout } from '@conveyor/queue';
+import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
+import { loadWorkerConfig } from './config';
+import { startWorkerRuntime } from './runtime';
+
+let config: ReturnType<typeof loadWorkerConfig>;
+try {
+  config = loadWorkerConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const log = createLogger({ name: 'worker', level: config.LOG_LEVEL });
+const { db, close: closeDb } = createDb(config.DATABASE_URL, {
+  max: config.WORKER_DB_POOL_SIZE,
+  applicationName: 'conveyor-worker',
+});
+
+// Say plainly what is missing; then keep going: BullMQ waits for Redis, and Postgres writes are retried.
+await withTimeout(pingDb(db), 3_000, 'postgres').catch(() => log.error(dependencyHint('postgres', config.DATABASE_URL)));
+const probe = createRedis(config.REDIS_URL, 'worker', 'conveyor-probe');
+probe.on('error', () => {});
+await withTimeout(probe.ping(), 3_000, 'redis').catch(() => log.error(dependencyHint('redis', config.REDIS_URL)));
+probe.disconnect();
+
+const runtime = await startWorkerRuntime({
+  db,
+  log,
+  redisUrl: config.REDIS_URL,
+  prefix: config.QUEUE_PREFIX,
+  queues: config.WORKER_QUEUES,
+  concurrency: config.concurrency,
+  lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+  dbOutageRetryMs: config.WORKER_DB_OUTAGE_RETRY_MS,
+  cancelPollMs: config.WORKER_CANCEL_POLL_MS,
+  reconcile: { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_GRACE_MS },
+});
+
+onShutdownSignals(log, config.WORKER_SHUTDOWN_GRACE_MS + 15_000, async () => {
+  await runtime.close(config.WORKER_SHUTDOWN_GRACE_MS);
+  await closeDb();
+});

@@ -1,0 +1,125 @@
+import { type ActiveJobRef, type Db, scanQuietActiveJobs, settleFromQueue } from '@conveyor/db';
+import { createLeaderLock, type EnqueueRef, type Producer, reconcilerLockKey } from '@conveyor/queue';
+import type { Logger } from '@conveyor/shared';
+
+export interface ReconcilerDeps {
+  db: Db;
+  producer: Producer;
+  prefix: string;
+  log: Logger;
+  /** Pause between passes, in ms. */
+  intervalMs: number;
+  /** Rows changed more recently than this are left alone (the API may be enqueueing them right now), in ms. */
+  graceMs: number;
+  /** Rows read per page. */
+  batchSize?: number;
+}
+
+export interface ReconcileReport {
+  checked: number;
+  enqueued: number;
+  settled: number;
+}
+
+const toRef = (row: ActiveJobRef): EnqueueRef => ({
+  id: row.id,
+  type: row.type,
+  queue: row.queue,
+  priority: row.priority,
+  runAt: row.runAt,
+  generation: row.generation,
+  attemptsLeft: Math.max(1, row.maxAttempts - row.attempts),
+});
+
+/**
+ * Makes Redis agree with Postgres, the record: every non-terminal job that BullMQ does not hold is
+ * enqueued again (keeping its runAt), and an outcome BullMQ holds but Postgres missed is written.
+ * One process at a time does it (a lease in Redis); every pass is idempotent.
+ */
+export function createReconciler(deps: ReconcilerDeps) {
+  const lock = createLeaderLock(deps.producer.redis, reconcilerLockKey(deps.prefix));
+  const batchSize = deps.batchSize ?? 500;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function reconcileRow(row: ActiveJobRef, held: { generation: number; finished: boolean } | undefined) {
+    if (!held) return 'enqueue' as const;
+    if (held.generation !== row.generation) return held.finished ? ('replace' as const) : ('wait' as const);
+    if (!held.finished) return 'wait' as const;
+    const snap = await deps.producer.snapshot(row.queue, row.id);
+    if (!snap || snap.state === 'pending') return 'wait' as const;
+    const value = snap.returnValue as { result?: unknown; skipped?: string } | null;
+    if (snap.state === 'completed' && value && 'skipped' in value) return 'replace' as const;
+    const settled =
+      snap.state === 'completed'
+        ? await settleFromQueue(deps.db, { id: row.id, generation: row.generation, status: 'succeeded', result: value?.result })
+        : await settleFromQueue(deps.db, {
+            id: row.id,
+            generation: row.generation,
+            status: 'failed',
+            error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
+          });
+    return settled ? ('settled' as const) : ('wait' as const);
+  }
+
+  async function reconcileOnce(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { checked: 0, enqueued: 0, settled: 0 };
+    const untouchedSince = new Date(Date.now() - deps.graceMs);
+    let afterId: string | undefined;
+    for (;;) {
+      const rows = await scanQuietActiveJobs(deps.db, { untouchedSince, afterId, limit: batchSize });
+      if (rows.length === 0) break;
+      afterId = rows.at(-1)!.id;
+      report.checked += rows.length;
+      const byQueue = new Map<string, ActiveJobRef[]>();
+      for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+      for (const [queue, group] of byQueue) {
+        const held = await deps.producer.inspect(queue, group.map((r) => r.id));
+        const missing: EnqueueRef[] = [];
+        for (const row of group) {
+          const action = await reconcileRow(row, held.get(row.id));
+          if (action === 'enqueue') missing.push(toRef(row));
+          else if (action === 'replace') {
+            await deps.producer.replace(toRef(row));
+            report.enqueued++;
+          } else if (action === 'settled') report.settled++;
+        }
+        if (missing.length) {
+          await deps.producer.enqueueMany(missing);
+          report.enqueued += missing.length;
+        }
+      }
+      if (rows.length < batchSize) break;
+    }
+    if (report.enqueued || report.settled) deps.log.info(report, 'reconciler repaired jobs');
+    return report;
+  }
+
+  async function tick() {
+    // Redis down: nothing to compare against yet; the next pass after it returns does the work.
+    if (deps.producer.redis.status !== 'ready') return;
+    try {
+      if (await lock.tryAcquire(deps.intervalMs * 3)) await reconcileOnce();
+    } catch (error) {
+      deps.log.warn({ err: error }, 'reconciler pass failed; will try again');
+    }
+  }
+
+  return {
+    reconcileOnce,
+    start() {
+      const loop = async () => {
+        running = tick();
+        await running;
+        if (!stopped) timer = setTimeout(loop, deps.intervalMs);
+      };
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -9,7 +9,9 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const workspaceDeps = (deps = {}) => Object.keys(deps).filter((d) => d.startsWith('@conveyor/'));
 const internal = new Set(workspaceDeps(pkg.dependencies));
 for (const dep of internal) {
-  const depPkg = JSON.parse(readFileSync(new URL(`../node_modules/${dep}/package.json`, import.meta.url), 'utf8'));
+  const depPkg = JSON.parse(
+    readFileSync(new URL(`../node_modules/${dep}/package.json`, import.meta.url), 'utf8'),
+  );
   for (const d of workspaceDeps(depPkg.dependencies)) internal.add(d);
 }
 
@@ -27,7 +29,9 @@ await build({
       name: 'externalize-third-party',
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (args) => {
-          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+          const name = args.path.startsWith('@')
+            ? args.path.split('/').slice(0, 2).join('/')
+            : args.path.split('/')[0];
           return internal.has(name) ? undefined : { path: args.path, external: true };
         });
       },

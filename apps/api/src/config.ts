@@ -4,7 +4,10 @@ import { z } from 'zod';
 const schema = z.object({
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
   REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  QUEUE_PREFIX: envString('{conveyor}').refine((v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v), 'must look like {name}'),
+  QUEUE_PREFIX: envString('{conveyor}').refine(
+    (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
+    'must look like {name}',
+  ),
   PORT: envInt(3000, 0, 65_535),
   HOST: envString('0.0.0.0'),
   LOG_LEVEL: envLogLevel(),
@@ -19,4 +22,5 @@ const schema = z.object({
 export type ApiConfig = z.infer<typeof schema>;
 
 /** The only place the API reads the environment. Throws ConfigError listing every problem. */
-export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig => parseEnv(schema, env);
+export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig =>
+  parseEnv(schema, env);

@@ -1,7 +1,7 @@
-import { serve } from '@hono/node-server';
 import { createDb, pingDb } from '@conveyor/db';
 import { createProducer, withTimeout } from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
+import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { type ApiConfig, loadApiConfig } from './config';
 
@@ -22,10 +22,12 @@ const { db, close: closeDb } = createDb(config.DATABASE_URL, {
 const producer = createProducer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
 
 // Name what is missing and keep serving: reads answer 503 without Postgres; submits still commit without Redis.
-await withTimeout(pingDb(db), 3_000, 'postgres').catch(() => log.error(dependencyHint('postgres', config.DATABASE_URL)));
+await withTimeout(pingDb(db), 3_000, 'postgres').catch(() =>
+  log.error(dependencyHint('postgres', config.DATABASE_URL)),
+);
 if (producer.redis.status !== 'ready') {
-  await withTimeout(new Promise((resolve) => producer.redis.once('ready', resolve)), 3_000, 'redis').catch(() =>
-    log.error(dependencyHint('redis', config.REDIS_URL)),
+  await withTimeout(new Promise((resolve) => producer.redis.once('ready', resolve)), 3_000, 'redis').catch(
+    () => log.error(dependencyHint('redis', config.REDIS_URL)),
   );
 }
 

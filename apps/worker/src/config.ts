@@ -10,13 +10,17 @@ import {
 } from '@conveyor/shared';
 import { z } from 'zod';
 
-const queueEnvName = (queue: string) => `WORKER_CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+const queueEnvName = (queue: string) =>
+  `WORKER_CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 const schema = z
   .object({
     DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
     REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    QUEUE_PREFIX: envString('{conveyor}').refine((v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v), 'must look like {name}'),
+    QUEUE_PREFIX: envString('{conveyor}').refine(
+      (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
+      'must look like {name}',
+    ),
     LOG_LEVEL: envLogLevel(),
     WORKER_QUEUES: envString(queueNames.join(',')).transform(splitList),
     WORKER_CONCURRENCY: envInt(5, 1, 1000),

@@ -1,5 +1,5 @@
-import { JobError, type JobErrorBody, PermanentError } from '@conveyor/shared';
 import { UnrecoverableError } from '@conveyor/queue';
+import { JobError, type JobErrorBody, PermanentError } from '@conveyor/shared';
 import { ZodError } from 'zod';
 
 export interface ClassifiedError {
@@ -12,9 +12,11 @@ const MAX_MESSAGE = 1_000;
 
 export function classifyError(error: unknown, timedOut: boolean): ClassifiedError {
   const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_MESSAGE);
-  if (timedOut) return { body: { code: 'timeout', message: 'The attempt ran past its timeout.' }, retryable: true };
+  if (timedOut)
+    return { body: { code: 'timeout', message: 'The attempt ran past its timeout.' }, retryable: true };
   if (error instanceof PermanentError) return { body: { code: error.code, message }, retryable: false };
-  if (error instanceof UnrecoverableError) return { body: { code: 'unrecoverable', message }, retryable: false };
+  if (error instanceof UnrecoverableError)
+    return { body: { code: 'unrecoverable', message }, retryable: false };
   if (error instanceof ZodError) return { body: { code: 'invalid_result', message }, retryable: false };
   if (error instanceof JobError) return { body: { code: error.code, message }, retryable: true };
   return { body: { code: 'handler_error', message }, retryable: true };

@@ -84,7 +84,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const startedAt = performance.now();
     log.info('job started');
     try {
-      if (!isJobType(row.type)) throw new PermanentError('unknown_type', `no handler for job type ${row.type}`);
+      if (!isJobType(row.type))
+        throw new PermanentError('unknown_type', `no handler for job type ${row.type}`);
       const kind = catalog[row.type];
       const payload = kind.payload.safeParse(row.payload);
       if (!payload.success) throw new PermanentError('invalid_payload', payload.error.message);
@@ -95,7 +96,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
         signal,
         log,
         progress: async (percent: number) => {
-          const { cancelRequested } = await db(() => recordProgress(deps.db, { id: row.id, fence, progress: percent }));
+          const { cancelRequested } = await db(() =>
+            recordProgress(deps.db, { id: row.id, fence, progress: percent }),
+          );
           if (cancelRequested) stop.abort('canceled' satisfies StopReason);
         },
       };
@@ -134,7 +137,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
       const { body, retryable } = classifyError(error, timeout.aborted);
       const delay = retryable && row.attempts < row.maxAttempts ? retryDelayFor(row) : null;
       const recorded = await db(() =>
-        failAttempt(deps.db, { id: row.id, fence, error: body, retryAt: delay === null ? null : new Date(Date.now() + delay) }),
+        failAttempt(deps.db, {
+          id: row.id,
+          fence,
+          error: body,
+          retryAt: delay === null ? null : new Date(Date.now() + delay),
+        }),
       );
       if (!recorded) log.warn('stale attempt: its failure was discarded (a newer attempt owns the job)');
       if (delay === null) {
@@ -163,7 +171,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
     /** The fallback for a missed pub/sub message: ask Postgres which of our jobs were asked to stop. */
     async pollCancels(): Promise<void> {
       if (active.size === 0) return;
-      for (const id of await cancelRequestedAmong(deps.db, [...active.keys()])) active.get(id)?.abort('canceled');
+      for (const id of await cancelRequestedAmong(deps.db, [...active.keys()]))
+        active.get(id)?.abort('canceled');
     },
   };
 }

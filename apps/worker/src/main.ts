@@ -20,10 +20,14 @@ const { db, close: closeDb } = createDb(config.DATABASE_URL, {
 });
 
 // Say plainly what is missing; then keep going: BullMQ waits for Redis, and Postgres writes are retried.
-await withTimeout(pingDb(db), 3_000, 'postgres').catch(() => log.error(dependencyHint('postgres', config.DATABASE_URL)));
+await withTimeout(pingDb(db), 3_000, 'postgres').catch(() =>
+  log.error(dependencyHint('postgres', config.DATABASE_URL)),
+);
 const probe = createRedis(config.REDIS_URL, 'worker', 'conveyor-probe');
 probe.on('error', () => {});
-await withTimeout(probe.ping(), 3_000, 'redis').catch(() => log.error(dependencyHint('redis', config.REDIS_URL)));
+await withTimeout(probe.ping(), 3_000, 'redis').catch(() =>
+  log.error(dependencyHint('redis', config.REDIS_URL)),
+);
 probe.disconnect();
 
 const runtime = await startWorkerRuntime({

@@ -43,7 +43,10 @@ export function createReconciler(deps: ReconcilerDeps) {
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
-  async function reconcileRow(row: ActiveJobRef, held: { generation: number; finished: boolean } | undefined) {
+  async function reconcileRow(
+    row: ActiveJobRef,
+    held: { generation: number; finished: boolean } | undefined,
+  ) {
     if (!held) return 'enqueue' as const;
     if (held.generation !== row.generation) return held.finished ? ('replace' as const) : ('wait' as const);
     if (!held.finished) return 'wait' as const;
@@ -53,7 +56,12 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (snap.state === 'completed' && value && 'skipped' in value) return 'replace' as const;
     const settled =
       snap.state === 'completed'
-        ? await settleFromQueue(deps.db, { id: row.id, generation: row.generation, status: 'succeeded', result: value?.result })
+        ? await settleFromQueue(deps.db, {
+            id: row.id,
+            generation: row.generation,
+            status: 'succeeded',
+            result: value?.result,
+          })
         : await settleFromQueue(deps.db, {
             id: row.id,
             generation: row.generation,
@@ -75,7 +83,10 @@ export function createReconciler(deps: ReconcilerDeps) {
       const byQueue = new Map<string, ActiveJobRef[]>();
       for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
       for (const [queue, group] of byQueue) {
-        const held = await deps.producer.inspect(queue, group.map((r) => r.id));
+        const held = await deps.producer.inspect(
+          queue,
+          group.map((r) => r.id),
+        );
         const missing: EnqueueRef[] = [];
         for (const row of group) {
           const action = await reconcileRow(row, held.get(row.id));

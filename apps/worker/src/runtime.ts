@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '@conveyor/db';
 import { createProducer, createQueueWorker, type QueueWorker, subscribeCancels } from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
-import { type HandlerMap, handlers as builtInHandlers } from './handlers/index';
+import { handlers as builtInHandlers, type HandlerMap } from './handlers/index';
 import { RetryLaterError } from './job-error';
 import { createJobRunner } from './job-runner';
 import { createReconciler } from './reconciler';

@@ -40,5 +40,7 @@ export async function createTestDatabase(serverUrl = defaultServerUrl()): Promis
 
 function defaultServerUrl(): string {
   // Test helpers are not an app: they take the server from the environment the test runner was given.
-  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return (
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  );
 }

@@ -5,4 +5,10 @@ export { BACKOFF_TYPE, type EnqueueRef, jobOptions, type QueueJobData } from './
 export { createLeaderLock } from './leader-lock';
 export { assertHashTagPrefix, cancelChannel, DEFAULT_PREFIX, reconcilerLockKey } from './names';
 export { createProducer, type Producer, type QueueJobSnapshot, RedisUnavailableError } from './producer';
-export { createQueueWorker, type Processor, type QueueJob, type QueueWorker, type QueueWorkerOptions } from './worker';
+export {
+  createQueueWorker,
+  type Processor,
+  type QueueJob,
+  type QueueWorker,
+  type QueueWorkerOptions,
+} from './worker';

@@ -28,7 +28,10 @@ export interface Producer {
   replace(ref: EnqueueRef): Promise<void>;
   snapshot(queue: string, id: string): Promise<QueueJobSnapshot | null>;
   /** One round trip for many ids: which exist, of which generation, and whether they finished. */
-  inspect(queue: string, ids: readonly string[]): Promise<Map<string, { generation: number; finished: boolean }>>;
+  inspect(
+    queue: string,
+    ids: readonly string[],
+  ): Promise<Map<string, { generation: number; finished: boolean }>>;
   remove(queue: string, id: string): Promise<void>;
   /** Tells every worker to stop this job if it runs it. */
   publishCancel(id: string): Promise<void>;
@@ -128,7 +131,8 @@ export function createProducer(options: ProducerOptions): Producer {
         return found;
       }),
     remove: (queueName, id) => call('remove', async () => void (await queueOf(queueName).remove(id))),
-    publishCancel: (id) => call('publishCancel', async () => void (await redis.publish(cancelChannel(prefix), id))),
+    publishCancel: (id) =>
+      call('publishCancel', async () => void (await redis.publish(cancelChannel(prefix), id))),
     ping: () => call('ping', async () => void (await redis.ping())),
     async close() {
       await Promise.allSettled([...queues.values()].map((q) => q.close()));

@@ -34,23 +34,19 @@ export interface QueueWorker {
 export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const connection: Redis = createRedis(options.redisUrl, 'worker', `conveyor-worker-${options.queue}`);
   connection.on('error', () => {});
-  const worker = new Worker<QueueJobData>(
-    options.queue,
-    (job, token) => options.processor(job, token),
-    {
-      connection,
-      prefix: assertHashTagPrefix(options.prefix),
-      concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: options.maxStalledCount,
-      autorun: true,
-      settings: {
-        backoffStrategy: (attemptsMade, _type, error, job) =>
-          options.retryDelay(attemptsMade, error, job as QueueJob | undefined),
-      },
+  const worker = new Worker<QueueJobData>(options.queue, (job, token) => options.processor(job, token), {
+    connection,
+    prefix: assertHashTagPrefix(options.prefix),
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
+    autorun: true,
+    settings: {
+      backoffStrategy: (attemptsMade, _type, error, job) =>
+        options.retryDelay(attemptsMade, error, job as QueueJob | undefined),
     },
-  );
+  });
   return {
     worker,
     disconnect: () => connection.disconnect(),

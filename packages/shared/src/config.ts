@@ -15,13 +15,16 @@ export const envUrl = (fallback: string, protocols: readonly string[]) =>
     z
       .string()
       .default(fallback)
-      .refine((value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`),
+      .refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      ),
   );
 
 export const envInt = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -37,7 +40,10 @@ export const envBool = (fallback: boolean) =>
   );
 
 export const envLogLevel = () =>
-  z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'));
+  z.preprocess(
+    unsetIfEmpty,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  );
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -47,10 +53,15 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment with `schema`, listing every problem (not only the first) by variable name. */
-export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+  );
 }
 
 /** Parses a comma-separated list; blanks are dropped. */

@@ -5,5 +5,5 @@ export * from './config';
 export * from './contracts/index';
 export * from './errors';
 export * from './ids';
-export * from './logger';
 export * from './lifecycle';
+export * from './logger';

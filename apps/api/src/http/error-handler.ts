@@ -12,7 +12,8 @@ import { internalError, problemBody } from './problem';
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDbUnavailable(error)) return unavailable('The database is unreachable; try again shortly.', 5, error);
-  if (error instanceof RedisUnavailableError) return unavailable('The queue is unreachable; try again shortly.', 5, error);
+  if (error instanceof RedisUnavailableError)
+    return unavailable('The queue is unreachable; try again shortly.', 5, error);
   return internalError();
 }
 

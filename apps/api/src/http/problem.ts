@@ -31,4 +31,5 @@ export function problemBody(error: AppError, requestId: string): Problem {
   };
 }
 
-export const internalError = () => new AppError('internal', 500, 'Something went wrong on our side. It has been logged.');
+export const internalError = () =>
+  new AppError('internal', 500, 'Something went wrong on our side. It has been logged.');

@@ -12,4 +12,5 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export const requestHash = (body: unknown): string => createHash('sha256').update(canonical(body)).digest('hex');
+export const requestHash = (body: unknown): string =>
+  createHash('sha256').update(canonical(body)).digest('hex');

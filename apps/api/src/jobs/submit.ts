@@ -32,11 +32,18 @@ export function buildJobRow(
   ctx: { tenantId: string; requestId: string; idempotencyKey?: string | undefined; rawBody: unknown },
 ): NewJobRow {
   if (!isJobType(req.type)) {
-    throw validationFailed([{ path: 'type', message: `unknown job type "${req.type}"` }], 'Unknown job type.');
+    throw validationFailed(
+      [{ path: 'type', message: `unknown job type "${req.type}"` }],
+      'Unknown job type.',
+    );
   }
   const kind = catalog[req.type];
   const payload = kind.payload.safeParse(req.payload);
-  if (!payload.success) throw validationFailed(fieldErrors(payload.error.issues, 'payload'), 'The payload is not valid for this job type.');
+  if (!payload.success)
+    throw validationFailed(
+      fieldErrors(payload.error.issues, 'payload'),
+      'The payload is not valid for this job type.',
+    );
   const now = new Date();
   const options = req.options ?? {};
   const runAt = options.runAt ? new Date(options.runAt) : new Date(now.getTime() + (options.delay ?? 0));
@@ -91,7 +98,10 @@ export async function submitJob(
   try {
     await deps.producer.enqueue(enqueueRef(row));
   } catch (error) {
-    deps.log.warn({ err: error, jobId: row.id }, 'enqueue failed; the job is committed and the reconciler will enqueue it');
+    deps.log.warn(
+      { err: error, jobId: row.id },
+      'enqueue failed; the job is committed and the reconciler will enqueue it',
+    );
   }
   return { row, replayed: false };
 }

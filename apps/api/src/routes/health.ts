@@ -1,9 +1,9 @@
 import { pingDb } from '@conveyor/db';
 import { withTimeout } from '@conveyor/queue';
+import { unavailable } from '@conveyor/shared';
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps';
 import { problemBody } from '../http/problem';
-import { unavailable } from '@conveyor/shared';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
@@ -19,13 +19,19 @@ export function healthRoutes(deps: AppDeps) {
         () => 'ok' as const,
         () => 'unavailable' as const,
       );
-    const [postgres, redis] = await Promise.all([check(pingDb(deps.db), 'postgres'), check(deps.producer.ping(), 'redis')]);
+    const [postgres, redis] = await Promise.all([
+      check(pingDb(deps.db), 'postgres'),
+      check(deps.producer.ping(), 'redis'),
+    ]);
     const checks = { postgres, redis };
     if (postgres === 'ok' && redis === 'ok') return c.json({ status: 'ok', checks });
     const down = Object.entries(checks)
       .filter(([, v]) => v !== 'ok')
       .map(([k]) => k);
-    const problem = problemBody(unavailable(`Not ready: ${down.join(' and ')} unreachable.`), c.get('requestId'));
+    const problem = problemBody(
+      unavailable(`Not ready: ${down.join(' and ')} unreachable.`),
+      c.get('requestId'),
+    );
     return c.body(JSON.stringify({ ...problem, checks }), 503, {
       'Content-Type': 'application/problem+json',
       'Retry-After': '5',

@@ -1,10 +1,4 @@
-import {
-  findJob,
-  listJobEvents,
-  listJobs,
-  requestCancel,
-  requeueJob,
-} from '@conveyor/db';
+import { findJob, listJobEvents, listJobs, requestCancel, requeueJob } from '@conveyor/db';
 import {
   createJobRequest,
   fieldErrors,
@@ -31,12 +25,18 @@ const commaList = (max: number) =>
   z
     .string()
     .transform((s) => s.split(',').map((x) => x.trim()))
-    .refine((list) => list.length <= max && list.every(Boolean), `a comma-separated list of at most ${max} values`);
+    .refine(
+      (list) => list.length <= max && list.every(Boolean),
+      `a comma-separated list of at most ${max} values`,
+    );
 
 const listQuery = z
   .object({
     status: commaList(6)
-      .refine((l) => l.every((s) => (JOB_STATUSES as readonly string[]).includes(s)), `each one of ${JOB_STATUSES.join(', ')}`)
+      .refine(
+        (l) => l.every((s) => (JOB_STATUSES as readonly string[]).includes(s)),
+        `each one of ${JOB_STATUSES.join(', ')}`,
+      )
       .optional(),
     type: z.string().max(100).optional(),
     queue: z.string().max(100).optional(),
@@ -85,7 +85,8 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
 
   app.get('/', read, async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) throw invalidParameter('A query parameter is not valid.', fieldErrors(parsed.error.issues));
+    if (!parsed.success)
+      throw invalidParameter('A query parameter is not valid.', fieldErrors(parsed.error.issues));
     const q = parsed.data;
     const fields = parseFields(q.fields);
     const { rows, hasMore } = await listJobs(deps.db, {
@@ -136,9 +137,13 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
     const log = c.get('log');
     // Best effort on Redis: Postgres already holds the decision, and workers check it before and while running.
     if (outcome.outcome === 'canceled') {
-      await deps.producer.remove(row.queue, row.id).catch((error: unknown) => log.warn({ err: error }, 'could not remove canceled job from queue'));
+      await deps.producer
+        .remove(row.queue, row.id)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not remove canceled job from queue'));
     } else {
-      await deps.producer.publishCancel(row.id).catch((error: unknown) => log.warn({ err: error }, 'could not publish cancel'));
+      await deps.producer
+        .publishCancel(row.id)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not publish cancel'));
     }
     return c.json(toJobView(row), 202);
   });
@@ -151,7 +156,9 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
     }
     await deps.producer
       .replace(enqueueRef(outcome.row))
-      .catch((error: unknown) => c.get('log').warn({ err: error }, 'enqueue of retried job failed; the reconciler will enqueue it'));
+      .catch((error: unknown) =>
+        c.get('log').warn({ err: error }, 'enqueue of retried job failed; the reconciler will enqueue it'),
+      );
     return c.json(toJobView(outcome.row), 202);
   });
 

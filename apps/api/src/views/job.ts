@@ -36,7 +36,7 @@ export function acceptedView(row: JobRow): JobView {
     error: null,
     progress: 0,
     attempts: 0,
-        startedAt: null,
+    startedAt: null,
     finishedAt: null,
     updatedAt: row.createdAt.toISOString(),
   };

@@ -10,7 +10,8 @@ export const noop: Handler<'noop'> = async (payload, ctx) => {
     await ctx.progress(50);
     await sleep(payload.sleepMs - half, undefined, { signal: ctx.signal });
   }
-  if (payload.fail === 'unrecoverable') throw new PermanentError('noop_unrecoverable', 'noop asked to fail for good');
+  if (payload.fail === 'unrecoverable')
+    throw new PermanentError('noop_unrecoverable', 'noop asked to fail for good');
   if (payload.fail === 'always' || (payload.fail === 'once' && ctx.attempt === 1)) {
     throw new JobError('noop_failed', `noop asked to fail (attempt ${ctx.attempt})`);
   }

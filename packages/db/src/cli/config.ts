@@ -5,4 +5,7 @@ import { z } from 'zod';
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/conveyor';
 
 export const loadCliConfig = () =>
-  parseEnv(z.object({ DATABASE_URL: envUrl(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']) }), process.env);
+  parseEnv(
+    z.object({ DATABASE_URL: envUrl(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']) }),
+    process.env,
+  );

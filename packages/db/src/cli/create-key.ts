@@ -25,12 +25,15 @@ await runCli(
     url = loadCliConfig().DATABASE_URL;
     const scopes = splitList(values.scopes ?? '');
     const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-    if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
+    if (unknown.length)
+      throw new Error(`unknown scopes: ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`);
     const { db, close } = createDb(url, { max: 1 });
     try {
       const tenantId = values.tenant ?? (await createTenant(db, values.name ?? 'default')).id;
       const created = await createApiKey(db, { tenantId, name: 'cli', scopes: scopes as Scope[] });
-      console.log(`tenant:  ${tenantId}\nscopes:  ${scopes.join(',')}\napi key: ${created.key}\n(shown once; only its hash is stored)`);
+      console.log(
+        `tenant:  ${tenantId}\nscopes:  ${scopes.join(',')}\napi key: ${created.key}\n(shown once; only its hash is stored)`,
+      );
     } finally {
       await close();
     }

@@ -16,7 +16,8 @@ export type StartOutcome =
 
 export const EXHAUSTED_ERROR: JobErrorBody = {
   code: 'attempts_exhausted',
-  message: 'The last allowed attempt was interrupted (its worker stopped or lost the job) before it finished.',
+  message:
+    'The last allowed attempt was interrupted (its worker stopped or lost the job) before it finished.',
 };
 
 export async function startAttempt(db: Db, id: string, generation: number): Promise<StartOutcome> {
@@ -46,7 +47,8 @@ export async function startAttempt(db: Db, id: string, generation: number): Prom
   const [current] = await db.select().from(jobs).where(eq(jobs.id, id));
   if (!current) return { kind: 'skip', reason: 'missing' };
   if (current.generation !== generation) return { kind: 'skip', reason: 'stale_generation' };
-  if (!['queued', 'running', 'retrying'].includes(current.status)) return { kind: 'skip', reason: 'terminal' };
+  if (!['queued', 'running', 'retrying'].includes(current.status))
+    return { kind: 'skip', reason: 'terminal' };
   const scope = and(eq(jobs.id, id), eq(jobs.generation, generation), isActive());
   if (current.cancelRequestedAt) {
     await db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now }).where(scope);
@@ -82,7 +84,14 @@ export async function completeAttempt(
   const now = new Date();
   const rows = await db
     .update(jobs)
-    .set({ status: 'succeeded', result: params.result ?? null, error: null, progress: 100, finishedAt: now, updatedAt: now })
+    .set({
+      status: 'succeeded',
+      result: params.result ?? null,
+      error: null,
+      progress: 100,
+      finishedAt: now,
+      updatedAt: now,
+    })
     .where(runningWithFence(params.id, params.fence))
     .returning({ id: jobs.id });
   return rows.length > 0;

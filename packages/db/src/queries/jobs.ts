@@ -38,7 +38,10 @@ export async function insertJob(db: Db, values: NewJobRow): Promise<InsertedJob>
     const [row] = await db
       .insert(jobs)
       .values(values)
-      .onConflictDoNothing({ target: [jobs.tenantId, jobs.idempotencyKey], where: sql`idempotency_key IS NOT NULL` })
+      .onConflictDoNothing({
+        target: [jobs.tenantId, jobs.idempotencyKey],
+        where: sql`idempotency_key IS NOT NULL`,
+      })
       .returning();
     if (row) return { row, created: true };
     const [existing] = await db
@@ -76,7 +79,10 @@ export interface ListJobsParams {
  * Newest first, keyset-paginated by id. UUIDv7 ids carry their creation time, so the created-at filters
  * become id bounds and ride the same (tenant, …, id) indexes as the rest.
  */
-export async function listJobs(db: Db, params: ListJobsParams): Promise<{ rows: JobRow[]; hasMore: boolean }> {
+export async function listJobs(
+  db: Db,
+  params: ListJobsParams,
+): Promise<{ rows: JobRow[]; hasMore: boolean }> {
   const where = [eq(jobs.tenantId, params.tenantId)];
   if (params.statuses?.length) where.push(inArray(jobs.status, params.statuses));
   if (params.type) where.push(eq(jobs.type, params.type));
@@ -123,7 +129,10 @@ export async function requestCancel(db: Db, tenantId: string, id: string): Promi
   return row.status === 'running' ? { outcome: 'requested', row } : { outcome: 'terminal', row };
 }
 
-export type RetryOutcome = { outcome: 'queued'; row: JobRow } | { outcome: 'invalid_state'; row: JobRow } | { outcome: 'not_found' };
+export type RetryOutcome =
+  | { outcome: 'queued'; row: JobRow }
+  | { outcome: 'invalid_state'; row: JobRow }
+  | { outcome: 'not_found' };
 
 /** A failed or canceled job starts a new life: a new generation, a fresh attempt budget, cleared outcome. */
 export async function requeueJob(db: Db, tenantId: string, id: string): Promise<RetryOutcome> {

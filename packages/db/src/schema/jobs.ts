@@ -1,6 +1,16 @@
 import type { JobErrorBody, JobStatus } from '@conveyor/shared';
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { tstz } from './columns';
 import { tenants } from './tenants';
 
@@ -54,9 +64,7 @@ export const jobs = pgTable(
       .on(t.tenantId, t.idempotencyKey)
       .where(sql`idempotency_key IS NOT NULL`),
     // The reconciler's scan: only non-terminal rows, which stay a small fraction of the table.
-    index('jobs_active_idx')
-      .on(t.id)
-      .where(sql`status IN ('queued', 'running', 'retrying')`),
+    index('jobs_active_idx').on(t.id).where(sql`status IN ('queued', 'running', 'retrying')`),
     check(
       'jobs_status_check',
       sql`status IN ('queued', 'running', 'retrying', 'succeeded', 'failed', 'canceled')`,

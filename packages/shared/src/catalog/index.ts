@@ -26,4 +26,5 @@ export const queueNames = [...new Set(jobTypes.map((type) => catalog[type].queue
 
 export const isJobType = (type: string): type is JobType => Object.hasOwn(catalog, type);
 
-export const kindsOfQueue = (queue: string): JobType[] => jobTypes.filter((type) => catalog[type].queue === queue);
+export const kindsOfQueue = (queue: string): JobType[] =>
+  jobTypes.filter((type) => catalog[type].queue === queue);

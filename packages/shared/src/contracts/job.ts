@@ -39,7 +39,10 @@ export const createJobRequest = z
     type: z.string().min(1).max(100),
     payload: z.unknown().default({}),
     options: jobOptions.optional(),
-    webhook: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict().optional(),
+    webhook: z
+      .object({ url: z.url({ protocol: /^https?$/ }).max(2048) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type CreateJobRequest = z.infer<typeof createJobRequest>;

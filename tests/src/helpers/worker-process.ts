@@ -1,0 +1,35 @@
+import type { Harness } from './harness';
+import { type AppProcess, startApp } from './processes';
+
+/**
+ * A real worker process on the harness's database and key prefix, with short lock and stall timings so
+ * a dead or frozen worker's job is taken over within seconds (production defaults: 30 s).
+ */
+export async function startWorkerProcess(
+  h: Harness,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
+  const worker = startApp(
+    'worker',
+    {
+      DATABASE_URL: h.db.url,
+      REDIS_URL: h.redisUrl,
+      QUEUE_PREFIX: h.prefix,
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      WORKER_SHUTDOWN_GRACE_MS: '5000',
+      RECONCILE_INTERVAL_MS: '1000',
+      RECONCILE_GRACE_MS: '3000',
+      WORKER_CANCEL_POLL_MS: '500',
+      ...env,
+    },
+    name,
+  );
+  await worker.waitForLine(/"worker started"/);
+  return worker;
+}
+
+/** Log lines of `proc` that mention `jobId` and contain `msg`. */
+export const linesFor = (proc: AppProcess, jobId: string, msg: string) =>
+  proc.lines.filter((l) => l.includes(jobId) && l.includes(msg));

@@ -22,7 +22,14 @@ const schema = z
       'must look like {name}',
     ),
     LOG_LEVEL: envLogLevel(),
-    WORKER_QUEUES: envString(queueNames.join(',')).transform(splitList),
+    // Checked per field (not on the whole object) so an unknown queue is reported with the other problems.
+    WORKER_QUEUES: envString(queueNames.join(','))
+      .transform(splitList)
+      .superRefine((queues, ctx) => {
+        for (const queue of queues.filter((q) => !(queueNames as string[]).includes(q))) {
+          ctx.addIssue({ code: 'custom', message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})` });
+        }
+      }),
     WORKER_CONCURRENCY: envInt(5, 1, 1000),
     WORKER_LOCK_DURATION_MS: envInt(30_000, 1_000),
     WORKER_STALLED_INTERVAL_MS: envInt(30_000, 1_000),
@@ -32,17 +39,6 @@ const schema = z
     WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
     RECONCILE_INTERVAL_MS: envInt(30_000, 100),
     RECONCILE_GRACE_MS: envInt(60_000, 0),
-  })
-  .superRefine((env, ctx) => {
-    for (const queue of env.WORKER_QUEUES) {
-      if (!(queueNames as string[]).includes(queue)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['WORKER_QUEUES'],
-          message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})`,
-        });
-      }
-    }
   });
 
 export type WorkerConfig = Omit<z.infer<typeof schema>, 'WORKER_QUEUES'> & {

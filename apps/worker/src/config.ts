@@ -13,33 +13,35 @@ import { z } from 'zod';
 const queueEnvName = (queue: string) =>
   `WORKER_CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
-const schema = z
-  .object({
-    DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
-    REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    QUEUE_PREFIX: envString('{conveyor}').refine(
-      (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
-      'must look like {name}',
-    ),
-    LOG_LEVEL: envLogLevel(),
-    // Checked per field (not on the whole object) so an unknown queue is reported with the other problems.
-    WORKER_QUEUES: envString(queueNames.join(','))
-      .transform(splitList)
-      .superRefine((queues, ctx) => {
-        for (const queue of queues.filter((q) => !(queueNames as string[]).includes(q))) {
-          ctx.addIssue({ code: 'custom', message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})` });
-        }
-      }),
-    WORKER_CONCURRENCY: envInt(5, 1, 1000),
-    WORKER_LOCK_DURATION_MS: envInt(30_000, 1_000),
-    WORKER_STALLED_INTERVAL_MS: envInt(30_000, 1_000),
-    WORKER_SHUTDOWN_GRACE_MS: envInt(25_000, 0),
-    WORKER_DB_POOL_SIZE: envInt(10, 1, 100),
-    WORKER_DB_OUTAGE_RETRY_MS: envInt(30_000, 0),
-    WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
-    RECONCILE_INTERVAL_MS: envInt(30_000, 100),
-    RECONCILE_GRACE_MS: envInt(60_000, 0),
-  });
+const schema = z.object({
+  DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
+  REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  QUEUE_PREFIX: envString('{conveyor}').refine(
+    (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
+    'must look like {name}',
+  ),
+  LOG_LEVEL: envLogLevel(),
+  // Checked per field (not on the whole object) so an unknown queue is reported with the other problems.
+  WORKER_QUEUES: envString(queueNames.join(','))
+    .transform(splitList)
+    .superRefine((queues, ctx) => {
+      for (const queue of queues.filter((q) => !(queueNames as string[]).includes(q))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})`,
+        });
+      }
+    }),
+  WORKER_CONCURRENCY: envInt(5, 1, 1000),
+  WORKER_LOCK_DURATION_MS: envInt(30_000, 1_000),
+  WORKER_STALLED_INTERVAL_MS: envInt(30_000, 1_000),
+  WORKER_SHUTDOWN_GRACE_MS: envInt(25_000, 0),
+  WORKER_DB_POOL_SIZE: envInt(10, 1, 100),
+  WORKER_DB_OUTAGE_RETRY_MS: envInt(30_000, 0),
+  WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
+  RECONCILE_INTERVAL_MS: envInt(30_000, 100),
+  RECONCILE_GRACE_MS: envInt(60_000, 0),
+});
 
 export type WorkerConfig = Omit<z.infer<typeof schema>, 'WORKER_QUEUES'> & {
   WORKER_QUEUES: QueueName[];

@@ -83,6 +83,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const fence = row.fence;
     const startedAt = performance.now();
     log.info('job started');
+    let result: unknown;
     try {
       if (!isJobType(row.type))
         throw new PermanentError('unknown_type', `no handler for job type ${row.type}`);
@@ -95,34 +96,63 @@ export function createJobRunner(deps: JobRunnerDeps) {
         attempt: row.attempts,
         signal,
         log,
+        // Best effort: a progress write lost to a database outage must not fail the job.
         progress: async (percent: number) => {
-          const { cancelRequested } = await db(() =>
-            recordProgress(deps.db, { id: row.id, fence, progress: percent }),
-          );
-          if (cancelRequested) stop.abort('canceled' satisfies StopReason);
+          try {
+            const { cancelRequested } = await recordProgress(deps.db, {
+              id: row.id,
+              fence,
+              progress: percent,
+            });
+            if (cancelRequested) stop.abort('canceled' satisfies StopReason);
+          } catch (error) {
+            if (!isDbUnavailable(error)) throw error;
+            log.warn('progress not recorded: postgres unavailable');
+          }
         },
       };
-      const result = kind.result.parse(await untilAborted(handler(payload.data, ctx), signal));
-      const recorded = await db(() => completeAttempt(deps.db, { id: row.id, fence, result }));
-      if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
-      else log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
-      return { result, fence };
+      result = kind.result.parse(await untilAborted(handler(payload.data, ctx), signal));
     } catch (error) {
       return await recordFailure(error);
     } finally {
       active.delete(row.id);
     }
+    try {
+      const recorded = await db(() => completeAttempt(deps.db, { id: row.id, fence, result }));
+      if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
+      else log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
+    } catch (error) {
+      if (!isDbUnavailable(error)) throw error;
+      // The work is done: do not run it again. BullMQ keeps this result as the job's return value and
+      // the reconciler writes it to Postgres once Postgres is back.
+      log.error({ err: error }, 'job succeeded but postgres is unreachable; the reconciler will record it');
+    }
+    return { result, fence };
+
+    /**
+     * Records a failure outcome, retrying through a short outage; if Postgres stays away the outcome is
+     * still handed to BullMQ (by the throw that follows), and the reconciler or the next start fixes the row.
+     */
+    async function tolerateOutage(write: () => Promise<boolean>): Promise<boolean> {
+      try {
+        return await db(write);
+      } catch (error) {
+        if (!isDbUnavailable(error)) throw error;
+        log.error({ err: error }, 'outcome not recorded: postgres unreachable');
+        return true;
+      }
+    }
 
     async function recordFailure(error: unknown): Promise<never> {
       const reason = stop.signal.aborted ? (stop.signal.reason as StopReason) : undefined;
       if (reason === 'canceled') {
-        await db(() => cancelAttempt(deps.db, { id: row.id, fence }));
+        await tolerateOutage(() => cancelAttempt(deps.db, { id: row.id, fence }));
         log.info('job canceled while running');
         throw new UnrecoverableError('canceled');
       }
       if (reason === 'shutdown') {
         // The worker is stopping: hand the job straight back to the queue for another worker.
-        await db(() =>
+        await tolerateOutage(() =>
           failAttempt(deps.db, {
             id: row.id,
             fence,
@@ -136,7 +166,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       }
       const { body, retryable } = classifyError(error, timeout.aborted);
       const delay = retryable && row.attempts < row.maxAttempts ? retryDelayFor(row) : null;
-      const recorded = await db(() =>
+      const recorded = await tolerateOutage(() =>
         failAttempt(deps.db, {
           id: row.id,
           fence,

@@ -14,6 +14,7 @@ export interface ActiveJobRef {
   generation: number;
   attempts: number;
   maxAttempts: number;
+  cancelRequestedAt: Date | null;
 }
 
 /**
@@ -37,6 +38,7 @@ export function scanQuietActiveJobs(
       generation: jobs.generation,
       attempts: jobs.attempts,
       maxAttempts: jobs.maxAttempts,
+      cancelRequestedAt: jobs.cancelRequestedAt,
     })
     .from(jobs)
     .where(and(...where))
@@ -53,13 +55,16 @@ export async function settleFromQueue(
   params: { id: string; generation: number } & (
     | { status: 'succeeded'; result: unknown }
     | { status: 'failed'; error: JobErrorBody }
+    | { status: 'canceled' }
   ),
 ): Promise<boolean> {
   const now = new Date();
   const outcome =
     params.status === 'succeeded'
       ? { status: 'succeeded' as const, result: params.result ?? null, error: null, progress: 100 }
-      : { status: 'failed' as const, error: params.error };
+      : params.status === 'failed'
+        ? { status: 'failed' as const, error: params.error }
+        : { status: 'canceled' as const };
   const rows = await db
     .update(jobs)
     .set({ ...outcome, finishedAt: now, updatedAt: now })

@@ -51,7 +51,13 @@ if ('keepAliveTimeout' in server) {
 
 onShutdownSignals(log, config.API_SHUTDOWN_GRACE_MS + 5_000, async () => {
   // Stop accepting connections and let in-flight requests finish; close() resolves when they have.
+  // Keep-alive connections that go idle after their last answer are closed as they do, so a client's
+  // pooled socket does not hold the shutdown open.
+  const sweep = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 100);
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearInterval(sweep);
+  log.debug('http server closed');
   await producer.close();
+  log.debug('queue producer closed');
   await closeDb();
 });

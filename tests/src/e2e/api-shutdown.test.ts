@@ -26,7 +26,6 @@ describe('SIGTERM to the API process', () => {
       QUEUE_PREFIX: prefix,
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'debug',
     });
     await api.waitForLine(/"api listening"/);
   });

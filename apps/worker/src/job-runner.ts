@@ -4,6 +4,7 @@ import {
   completeAttempt,
   type Db,
   failAttempt,
+  interruptAttempt,
   isDbUnavailable,
   type JobRow,
   recordProgress,
@@ -152,14 +153,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       }
       if (reason === 'shutdown') {
         // The worker is stopping: hand the job straight back to the queue for another worker.
-        await tolerateOutage(() =>
-          failAttempt(deps.db, {
-            id: row.id,
-            fence,
-            error: { code: 'interrupted', message: 'The worker shut down during the attempt.' },
-            retryAt: new Date(),
-          }),
-        );
+        await tolerateOutage(() => interruptAttempt(deps.db, { id: row.id, fence }));
         log.warn('job interrupted by shutdown; returned to the queue');
         if (token) await job.moveToWait(token);
         throw new WaitingError();

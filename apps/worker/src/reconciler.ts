@@ -54,20 +54,20 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (!snap || snap.state === 'pending') return 'wait' as const;
     const value = snap.returnValue as { result?: unknown; skipped?: string } | null;
     if (snap.state === 'completed' && value && 'skipped' in value) return 'replace' as const;
-    const settled =
-      snap.state === 'completed'
-        ? await settleFromQueue(deps.db, {
-            id: row.id,
-            generation: row.generation,
-            status: 'succeeded',
-            result: value?.result,
-          })
-        : await settleFromQueue(deps.db, {
-            id: row.id,
-            generation: row.generation,
-            status: 'failed',
-            error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
-          });
+    const ref = { id: row.id, generation: row.generation };
+    let settled: boolean;
+    if (snap.state === 'completed') {
+      settled = await settleFromQueue(deps.db, { ...ref, status: 'succeeded', result: value?.result });
+    } else if (row.cancelRequestedAt) {
+      // A canceled attempt ends in BullMQ's failed set; the cancel request on the row says what it was.
+      settled = await settleFromQueue(deps.db, { ...ref, status: 'canceled' });
+    } else {
+      settled = await settleFromQueue(deps.db, {
+        ...ref,
+        status: 'failed',
+        error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
+      });
+    }
     return settled ? ('settled' as const) : ('wait' as const);
   }
 

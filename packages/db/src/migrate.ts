@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
-/** The committed migrations; the same relative path from src/ and from a bundled dist/. */
+/** The committed migrations, resolved from this package (the migrate CLI runs this file from source). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** Creates the database named in `url` if it does not exist, by connecting to the server's `postgres` database. */
@@ -20,8 +20,11 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     try {
       await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     } catch (error) {
-      // Another migrator created it between our check and our create.
-      if ((error as { code?: string }).code !== '42P04') throw error;
+      // Another migrator created it between our check and our create: 42P04, or 23505 when both
+      // CREATE DATABASE statements ran at once (the catalog's unique index catches the second).
+      const code = (error as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw error;
+      return false;
     }
     return true;
   } finally {

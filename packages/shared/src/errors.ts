@@ -83,11 +83,14 @@ export class JobError extends Error {
 
 /** Turns zod issues into the `errors[]` of a problem body, paths joined with dots. */
 export function fieldErrors(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>,
   prefix = '',
 ): FieldError[] {
-  return issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return { path: prefix && path ? `${prefix}.${path}` : prefix || path, message: issue.message };
-  });
+  const join = (parts: ReadonlyArray<PropertyKey>) => [prefix, ...parts.map(String)].filter(Boolean).join('.');
+  return issues.flatMap((issue) =>
+    // An unknown key is reported at its own path, not at the object that holds it.
+    issue.keys?.length
+      ? issue.keys.map((key) => ({ path: join([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: join(issue.path), message: issue.message }],
+  );
 }

@@ -30,7 +30,8 @@ describe('SIGTERM to a worker process', () => {
   it('hands a job it cannot finish within the grace period to another worker at once', async () => {
     const leaving = await startWorkerProcess(h, 'worker-leaving', { WORKER_SHUTDOWN_GRACE_MS: '500' });
     procs.push(leaving);
-    const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 4_000 } });
+    // maxAttempts 1: a graceful stop must not spend the job's only attempt.
+    const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 4_000 }, options: { maxAttempts: 1 } });
     await leaving.waitForLine(new RegExp(`${job.id}.*job started`));
     const staying = await startWorkerProcess(h, 'worker-staying');
     procs.push(staying);
@@ -41,7 +42,7 @@ describe('SIGTERM to a worker process', () => {
     expect(Date.now() - signalled).toBeLessThan(5_000);
 
     const done = await h.waitForStatus(job.id, ['succeeded'], 20_000);
-    expect(done.attempts).toBe(2);
+    expect(done.attempts).toBe(1);
     const events = await h.events(job.id);
     expect(events.map((e) => e.type)).toEqual(['queued', 'running', 'retrying', 'running', 'succeeded']);
     expect(events[2]!.data.error).toMatchObject({ code: 'interrupted' });

@@ -115,6 +115,26 @@ export async function failAttempt(
   return rows.length > 0;
 }
 
+/**
+ * The worker is shutting down and hands the attempt back: `retrying`, due now, and the attempt is given
+ * back to the budget (a graceful stop is not the job's fault; `fence` still moves on at the next start).
+ */
+export async function interruptAttempt(db: Db, params: { id: string; fence: number }): Promise<boolean> {
+  const now = new Date();
+  const rows = await db
+    .update(jobs)
+    .set({
+      status: 'retrying',
+      attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+      error: { code: 'interrupted', message: 'The worker shut down during the attempt; another worker takes it.' },
+      runAt: now,
+      updatedAt: now,
+    })
+    .where(runningWithFence(params.id, params.fence))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
 /** The handler stopped because a cancel was asked for. */
 export async function cancelAttempt(db: Db, params: { id: string; fence: number }): Promise<boolean> {
   const now = new Date();

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createJobRequest, isTerminal, JOB_STATUSES, MAX_PRIORITY } from './job';
+
+const withOptions = (options: Record<string, unknown>) =>
+  createJobRequest.safeParse({ type: 'noop', payload: {}, options });
+
+describe('createJobRequest', () => {
+  it('accepts a minimal request and defaults the payload to {}', () => {
+    expect(createJobRequest.parse({ type: 'noop' })).toEqual({ type: 'noop', payload: {} });
+  });
+
+  it('rejects delay and runAt given together, pointing at runAt', () => {
+    const parsed = withOptions({ delay: 1_000, runAt: '2030-01-01T00:00:00Z' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([['options', 'runAt']]);
+  });
+
+  it('accepts delay or runAt alone', () => {
+    expect(withOptions({ delay: 1_000 }).success).toBe(true);
+    expect(withOptions({ runAt: '2030-01-01T00:00:00+02:00' }).success).toBe(true);
+  });
+
+  it('rejects a runAt that is not an ISO date-time', () => {
+    expect(withOptions({ runAt: 'tomorrow' }).success).toBe(false);
+  });
+
+  it.each([1, 2, 50, 100])('accepts maxAttempts %d', (maxAttempts) => {
+    expect(withOptions({ maxAttempts }).success).toBe(true);
+  });
+
+  it.each([0, -1, 101, 1.5])('rejects maxAttempts %d', (maxAttempts) => {
+    const parsed = withOptions({ maxAttempts });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['options', 'maxAttempts']);
+  });
+
+  it('bounds priority to 0..2^21', () => {
+    expect(withOptions({ priority: 0 }).success).toBe(true);
+    expect(withOptions({ priority: MAX_PRIORITY }).success).toBe(true);
+    expect(withOptions({ priority: MAX_PRIORITY + 1 }).success).toBe(false);
+    expect(withOptions({ priority: -1 }).success).toBe(false);
+  });
+
+  it('rejects unknown keys at the top level and in options', () => {
+    expect(createJobRequest.safeParse({ type: 'noop', extra: 1 }).success).toBe(false);
+    expect(withOptions({ retries: 3 }).success).toBe(false);
+  });
+
+  it('accepts only http(s) webhook URLs', () => {
+    const parse = (url: string) => createJobRequest.safeParse({ type: 'noop', webhook: { url } }).success;
+    expect(parse('https://example.com/hook')).toBe(true);
+    expect(parse('http://example.com/hook')).toBe(true);
+    expect(parse('ftp://example.com/hook')).toBe(false);
+  });
+});
+
+describe('job statuses', () => {
+  it('treats exactly succeeded, failed and canceled as terminal', () => {
+    expect(JOB_STATUSES.filter(isTerminal)).toEqual(['succeeded', 'failed', 'canceled']);
+  });
+});

@@ -86,7 +86,8 @@ export function fieldErrors(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>,
   prefix = '',
 ): FieldError[] {
-  const join = (parts: ReadonlyArray<PropertyKey>) => [prefix, ...parts.map(String)].filter(Boolean).join('.');
+  const join = (parts: ReadonlyArray<PropertyKey>) =>
+    [prefix, ...parts.map(String)].filter(Boolean).join('.');
   return issues.flatMap((issue) =>
     // An unknown key is reported at its own path, not at the object that holds it.
     issue.keys?.length

@@ -31,7 +31,11 @@ describe('SIGTERM to a worker process', () => {
     const leaving = await startWorkerProcess(h, 'worker-leaving', { WORKER_SHUTDOWN_GRACE_MS: '500' });
     procs.push(leaving);
     // maxAttempts 1: a graceful stop must not spend the job's only attempt.
-    const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 4_000 }, options: { maxAttempts: 1 } });
+    const { job } = await h.submit({
+      type: 'noop',
+      payload: { sleepMs: 4_000 },
+      options: { maxAttempts: 1 },
+    });
     await leaving.waitForLine(new RegExp(`${job.id}.*job started`));
     const staying = await startWorkerProcess(h, 'worker-staying');
     procs.push(staying);

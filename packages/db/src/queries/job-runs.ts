@@ -126,7 +126,10 @@ export async function interruptAttempt(db: Db, params: { id: string; fence: numb
     .set({
       status: 'retrying',
       attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
-      error: { code: 'interrupted', message: 'The worker shut down during the attempt; another worker takes it.' },
+      error: {
+        code: 'interrupted',
+        message: 'The worker shut down during the attempt; another worker takes it.',
+      },
       runAt: now,
       updatedAt: now,
     })

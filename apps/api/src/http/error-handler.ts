@@ -17,13 +17,22 @@ export function toAppError(error: unknown): AppError {
   return internalError();
 }
 
+/**
+ * A failed query's message carries its SQL and parameters (payloads, idempotency keys): log the driver's
+ * error underneath instead, which names the problem without the data.
+ */
+function withoutQueryText(error: unknown): unknown {
+  return error instanceof Error && error.name === 'DrizzleQueryError' && error.cause ? error.cause : error;
+}
+
 export function problemResponse(c: Context<AppEnv>, error: unknown): Response {
   const appError = toAppError(error);
   const requestId = c.get('requestId') ?? 'unknown';
   const log = c.get('log');
   if (appError.status >= 500) {
-    if (appError.code === 'internal') log?.error({ err: error }, 'unhandled error');
-    else log?.warn({ err: error, code: appError.code }, 'dependency unavailable');
+    const err = withoutQueryText(error);
+    if (appError.code === 'internal') log?.error({ err }, 'unhandled error');
+    else log?.warn({ err, code: appError.code }, 'dependency unavailable');
   }
   const headers: Record<string, string> = {
     'Content-Type': 'application/problem+json',

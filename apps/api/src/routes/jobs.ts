@@ -30,6 +30,12 @@ const commaList = (max: number) =>
       `a comma-separated list of at most ${max} values`,
     );
 
+/** A free-text filter. Postgres text cannot hold U+0000: such a value is a bad parameter, not a 500. */
+const filterText = z
+  .string()
+  .max(100)
+  .refine((s) => !s.includes('\u0000'), 'must not contain U+0000');
+
 const listQuery = z
   .object({
     status: commaList(6)
@@ -38,8 +44,8 @@ const listQuery = z
         `each one of ${JOB_STATUSES.join(', ')}`,
       )
       .optional(),
-    type: z.string().max(100).optional(),
-    queue: z.string().max(100).optional(),
+    type: filterText.optional(),
+    queue: filterText.optional(),
     createdAfter: z.iso.datetime({ offset: true }).optional(),
     createdBefore: z.iso.datetime({ offset: true }).optional(),
     ids: commaList(100)

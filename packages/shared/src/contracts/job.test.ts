@@ -46,11 +46,17 @@ describe('createJobRequest', () => {
     expect(withOptions({ retries: 3 }).success).toBe(false);
   });
 
-  it('accepts only http(s) webhook URLs', () => {
-    const parse = (url: string) => createJobRequest.safeParse({ type: 'noop', webhook: { url } }).success;
-    expect(parse('https://example.com/hook')).toBe(true);
-    expect(parse('http://example.com/hook')).toBe(true);
-    expect(parse('ftp://example.com/hook')).toBe(false);
+  it('rejects webhook until webhook delivery exists', () => {
+    expect(
+      createJobRequest.safeParse({ type: 'noop', webhook: { url: 'https://example.com/hook' } }).success,
+    ).toBe(false);
+  });
+
+  it('bounds runAt between 2000 and one year ahead', () => {
+    const runAt = (v: string) => createJobRequest.safeParse({ type: 'noop', options: { runAt: v } }).success;
+    expect(runAt('2026-01-01T00:00:00Z')).toBe(true);
+    expect(runAt('0030-06-01T00:00:00Z')).toBe(false);
+    expect(runAt('9999-12-31T23:59:59-01:00')).toBe(false);
   });
 });
 

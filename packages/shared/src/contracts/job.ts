@@ -12,13 +12,22 @@ export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.incl
 export const MAX_PRIORITY = 2_097_152;
 /** Longest delay a submit may ask for: one year, in ms. */
 export const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
+const EARLIEST_RUN_AT = Date.UTC(2000, 0, 1);
 
 export const jobOptions = z
   .object({
     /** 0 = no priority (FIFO, taken first); 1..2^21 = prioritized, lower first (BullMQ semantics). */
     priority: z.number().int().min(0).max(MAX_PRIORITY).optional(),
     delay: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
-    runAt: z.iso.datetime({ offset: true }).optional(),
+    // Bounded like delay: from 2000 (a past time just means "now") to one year ahead. Postgres cannot
+    // store every RFC 3339 year, and years before 100 do not read back reliably.
+    runAt: z.iso
+      .datetime({ offset: true })
+      .refine((v) => {
+        const t = Date.parse(v);
+        return t >= EARLIEST_RUN_AT && t <= Date.now() + MAX_DELAY_MS;
+      }, 'must lie between 2000-01-01 and one year from now')
+      .optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
     timeout: z
       .number()
@@ -38,11 +47,8 @@ export const createJobRequest = z
   .object({
     type: z.string().min(1).max(100),
     payload: z.unknown().default({}),
+    // `webhook` (API.md) is not accepted until webhook delivery exists: an ignored field would be a lie.
     options: jobOptions.optional(),
-    webhook: z
-      .object({ url: z.url({ protocol: /^https?$/ }).max(2048) })
-      .strict()
-      .optional(),
   })
   .strict();
 export type CreateJobRequest = z.infer<typeof createJobRequest>;

@@ -6,8 +6,10 @@ import { problemResponse } from './http/error-handler';
 import { createAuthenticator } from './middleware/auth';
 import { requestContext } from './middleware/request-context';
 import { adminRoutes } from './routes/admin';
+import { artifactRoutes } from './routes/artifacts';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
+import { uploadRoutes } from './routes/uploads';
 
 /**
  * Builds the HTTP app; never listens (main.ts does). Middleware order: request context (id, logger,
@@ -19,19 +21,20 @@ export function createApp(deps: AppDeps) {
   const limit = deps.bodyLimitBytes ?? 1024 * 1024;
 
   app.use('*', requestContext(deps.log));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: limit,
-      onError: () => {
-        throw new AppError('payload_too_large', 413, `The body is larger than ${limit} bytes.`);
-      },
-    }),
-  );
+  const jsonLimit = bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new AppError('payload_too_large', 413, `The body is larger than ${limit} bytes.`);
+    },
+  });
+  // Uploads stream to storage under their own, larger limit; every other body is JSON, held to `limit`.
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/uploads') ? next() : jsonLimit(c, next)));
 
   app.route('/health', healthRoutes(deps));
   app.route('/v1/jobs', jobRoutes(deps, requireScope));
   app.route('/v1/admin', adminRoutes(deps));
+  app.route('/v1/uploads', uploadRoutes(deps, requireScope));
+  app.route('/v1', artifactRoutes(deps, requireScope));
 
   app.notFound((c) => problemResponse(c, notFound()));
   app.onError((error, c) => problemResponse(c, error));

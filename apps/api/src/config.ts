@@ -17,6 +17,9 @@ const schema = z.object({
   API_DB_POOL_SIZE: envInt(10, 1, 100),
   AUTH_CACHE_TTL_MS: envInt(5_000, 0, 60_000),
   API_SHUTDOWN_GRACE_MS: envInt(10_000, 0),
+  STORAGE_DIR: envString('.data/storage'),
+  UPLOAD_LIMIT_BYTES: envInt(25 * 1024 * 1024, 1024),
+  FILE_RETENTION_HOURS: envInt(168, 1),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

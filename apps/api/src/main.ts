@@ -1,6 +1,7 @@
 import { createDb, pingDb } from '@conveyor/db';
 import { createProducer, withTimeout } from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
+import { createLocalDiskStore } from '@conveyor/storage';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { type ApiConfig, loadApiConfig } from './config';
@@ -38,6 +39,9 @@ const app = createApp({
   adminToken: config.ADMIN_TOKEN,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
+  store: createLocalDiskStore(config.STORAGE_DIR),
+  uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
+  fileRetentionMs: config.FILE_RETENTION_HOURS * 3_600_000,
 });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {

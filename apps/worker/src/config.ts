@@ -39,6 +39,9 @@ const schema = z.object({
   WORKER_DB_POOL_SIZE: envInt(10, 1, 100),
   WORKER_DB_OUTAGE_RETRY_MS: envInt(30_000, 0),
   WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
+  STORAGE_DIR: envString('.data/storage'),
+  FILE_RETENTION_HOURS: envInt(168, 1),
+  FILE_SWEEP_INTERVAL_MS: envInt(3_600_000, 1_000),
   RECONCILE_INTERVAL_MS: envInt(30_000, 100),
   RECONCILE_GRACE_MS: envInt(60_000, 0),
 });

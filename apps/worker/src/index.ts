@@ -1,3 +1,9 @@
 export { loadWorkerConfig, type WorkerConfig } from './config';
-export { type Handler, type HandlerContext, type HandlerMap, handlers } from './handlers/index';
+export {
+  createHandlers,
+  type Handler,
+  type HandlerContext,
+  type HandlerMap,
+  type HandlerSet,
+} from './handlers/index';
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './runtime';

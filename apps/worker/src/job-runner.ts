@@ -12,17 +12,22 @@ import {
 } from '@conveyor/db';
 import { DelayedError, type QueueJob, UnrecoverableError, WaitingError } from '@conveyor/queue';
 import { catalog, isJobType, type Logger, PermanentError, retryDelayMs } from '@conveyor/shared';
+import type { BlobStore } from '@conveyor/storage';
 import { withDbRetry } from './db-retry';
-import type { HandlerMap } from './handlers/index';
+import type { HandlerContext, HandlerMap } from './handlers/index';
 import { classifyError, RetryLaterError } from './job-error';
+import { createJobFiles } from './job-files';
 
 /** Why a running job was told to stop. */
 export type StopReason = 'canceled' | 'shutdown';
 
 export interface JobRunnerDeps {
   db: Db;
+  store: BlobStore;
   handlers: HandlerMap;
   log: Logger;
+  /** How long artifacts are kept, in ms. */
+  fileRetentionMs: number;
   /** How long to keep retrying a Postgres write during an outage, in ms. */
   dbOutageRetryMs: number;
 }
@@ -92,9 +97,16 @@ export function createJobRunner(deps: JobRunnerDeps) {
       const payload = kind.payload.safeParse(row.payload);
       if (!payload.success) throw new PermanentError('invalid_payload', payload.error.message);
       const handler = deps.handlers[row.type] as (p: unknown, ctx: unknown) => Promise<unknown>;
-      const ctx = {
+      const files = createJobFiles(
+        { db: deps.db, store: deps.store, retentionMs: deps.fileRetentionMs },
+        { tenantId: row.tenantId, jobId: row.id },
+      );
+      const ctx: HandlerContext = {
         jobId: row.id,
+        tenantId: row.tenantId,
         attempt: row.attempts,
+        saveArtifact: files.saveArtifact,
+        readUpload: files.readUpload,
         signal,
         log,
         // Best effort: a progress write lost to a database outage must not fail the job.

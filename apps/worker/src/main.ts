@@ -1,6 +1,7 @@
 import { createDb, pingDb } from '@conveyor/db';
 import { createRedis, withTimeout } from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
+import { createLocalDiskStore } from '@conveyor/storage';
 import { loadWorkerConfig } from './config';
 import { startWorkerRuntime } from './runtime';
 
@@ -33,6 +34,9 @@ probe.disconnect();
 const runtime = await startWorkerRuntime({
   db,
   log,
+  store: createLocalDiskStore(config.STORAGE_DIR),
+  handlerSettings: { fileRetentionMs: config.FILE_RETENTION_HOURS * 3_600_000 },
+  fileSweepIntervalMs: config.FILE_SWEEP_INTERVAL_MS,
   redisUrl: config.REDIS_URL,
   prefix: config.QUEUE_PREFIX,
   queues: config.WORKER_QUEUES,

@@ -1,6 +1,7 @@
 import { type ActiveJobRef, type Db, scanQuietActiveJobs, settleFromQueue } from '@conveyor/db';
-import { createLeaderLock, type EnqueueRef, type Producer, reconcilerLockKey } from '@conveyor/queue';
+import { type EnqueueRef, type Producer, reconcilerLockKey } from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
+import { createPeriodicTask } from './periodic';
 
 export interface ReconcilerDeps {
   db: Db;
@@ -37,11 +38,7 @@ const toRef = (row: ActiveJobRef): EnqueueRef => ({
  * One process at a time does it (a lease in Redis); every pass is idempotent.
  */
 export function createReconciler(deps: ReconcilerDeps) {
-  const lock = createLeaderLock(deps.producer.redis, reconcilerLockKey(deps.prefix));
   const batchSize = deps.batchSize ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
 
   async function reconcileRow(
     row: ActiveJobRef,
@@ -107,30 +104,14 @@ export function createReconciler(deps: ReconcilerDeps) {
     return report;
   }
 
-  async function tick() {
-    // Redis down: nothing to compare against yet; the next pass after it returns does the work.
-    if (deps.producer.redis.status !== 'ready') return;
-    try {
-      if (await lock.tryAcquire(deps.intervalMs * 3)) await reconcileOnce();
-    } catch (error) {
-      deps.log.warn({ err: error }, 'reconciler pass failed; will try again');
-    }
-  }
+  const periodic = createPeriodicTask({
+    name: 'reconciler',
+    producer: deps.producer,
+    lockKey: reconcilerLockKey(deps.prefix),
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    task: reconcileOnce,
+  });
 
-  return {
-    reconcileOnce,
-    start() {
-      const loop = async () => {
-        running = tick();
-        await running;
-        if (!stopped) timer = setTimeout(loop, deps.intervalMs);
-      };
-      timer = setTimeout(loop, 0);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return { reconcileOnce, start: periodic.start, stop: periodic.stop };
 }

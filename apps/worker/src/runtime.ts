@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '@conveyor/db';
 import { createProducer, createQueueWorker, type QueueWorker, subscribeCancels } from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
-import { handlers as builtInHandlers, type HandlerMap } from './handlers/index';
+import type { BlobStore } from '@conveyor/storage';
+import { createFileSweeper } from './file-sweeper';
+import { createHandlers, type HandlerSet, type HandlerSettings } from './handlers/index';
 import { RetryLaterError } from './job-error';
 import { createJobRunner } from './job-runner';
 import { createReconciler } from './reconciler';
@@ -21,16 +23,26 @@ export interface WorkerRuntimeOptions {
   cancelPollMs: number;
   /** Reconciler timing, or false for a process that should not run it. */
   reconcile: { intervalMs: number; graceMs: number } | false;
-  handlers?: HandlerMap;
+  store: BlobStore;
+  handlerSettings: HandlerSettings;
+  /** Expired-file sweep interval in ms, or false to leave sweeping to other processes. */
+  fileSweepIntervalMs: number | false;
+  /** Replaces the built-in handlers (tests, or an embedding application). */
+  handlers?: HandlerSet;
 }
 
 /** Everything a worker process runs, built from its dependencies; `close()` stops it gracefully. */
 export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
   const { log } = options;
   const producer = createProducer({ redisUrl: options.redisUrl, prefix: options.prefix });
+  const handlerSet =
+    options.handlers ??
+    createHandlers({ db: options.db, store: options.store, log, settings: options.handlerSettings });
   const runner = createJobRunner({
     db: options.db,
-    handlers: options.handlers ?? builtInHandlers,
+    store: options.store,
+    fileRetentionMs: options.handlerSettings.fileRetentionMs,
+    handlers: handlerSet.handlers,
     log,
     dbOutageRetryMs: options.dbOutageRetryMs,
   });
@@ -60,11 +72,24 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     ? createReconciler({ db: options.db, producer, prefix: options.prefix, log, ...options.reconcile })
     : undefined;
   reconciler?.start();
+  const sweeper =
+    options.fileSweepIntervalMs === false
+      ? undefined
+      : createFileSweeper({
+          db: options.db,
+          store: options.store,
+          producer,
+          prefix: options.prefix,
+          log,
+          intervalMs: options.fileSweepIntervalMs,
+        });
+  sweeper?.start();
   log.info({ queues: options.queues, concurrency: options.concurrency }, 'worker started');
 
   return {
     runner,
     reconciler,
+    sweeper,
     producer,
     workers,
     /**
@@ -73,7 +98,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
      */
     async close(graceMs: number) {
       clearInterval(cancelPoll);
-      await reconciler?.stop();
+      await Promise.all([reconciler?.stop(), sweeper?.stop()]);
       const closing = Promise.all(workers.map((w) => w.worker.close()));
       const finished = await Promise.race([closing.then(() => true), sleep(graceMs).then(() => false)]);
       if (!finished) {
@@ -83,6 +108,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
       }
       for (const w of workers) w.disconnect();
       cancels.close();
+      await handlerSet.close();
       await producer.close();
     },
   };

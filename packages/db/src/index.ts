@@ -1,10 +1,19 @@
 export { createDb, type Db, type DbHandle, type DbOptions, isDbUnavailable } from './client';
 export { ensureDatabase, MIGRATIONS_DIR, migrateDatabase } from './migrate';
 export * from './queries/api-keys';
+export * from './queries/files';
 export * from './queries/health';
 export * from './queries/job-events';
 export * from './queries/job-runs';
 export * from './queries/jobs';
 export * from './queries/reconcile';
 export * from './queries/tenants';
-export type { ApiKeyRow, JobEventRow, JobRow, NewJobRow, TenantRow } from './schema/index';
+export type {
+  ApiKeyRow,
+  ArtifactRow,
+  JobEventRow,
+  JobRow,
+  NewJobRow,
+  TenantRow,
+  UploadRow,
+} from './schema/index';

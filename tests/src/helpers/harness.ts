@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type App, createApp } from '@conveyor/api';
 import { createApiKey, createTenant, type JobRow } from '@conveyor/db';
 import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
 import { createProducer, type Producer } from '@conveyor/queue';
 import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Logger, queueNames, SCOPES, type Scope } from '@conveyor/shared';
+import { type BlobStore, createLocalDiskStore } from '@conveyor/storage';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@conveyor/worker';
 import { REDIS_URL } from './env';
 import { waitFor } from './wait';
@@ -15,6 +19,8 @@ import { waitFor } from './wait';
 export interface Harness {
   db: TestDatabase;
   prefix: string;
+  store: BlobStore;
+  storageDir: string;
   redisUrl: string;
   producer: Producer;
   app: App;
@@ -43,10 +49,13 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
   const prefix = testPrefix();
   const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const producer = createProducer({ redisUrl, prefix });
+  const storageDir = mkdtempSync(join(tmpdir(), 'cvt-storage-'));
+  const store = createLocalDiskStore(storageDir);
   const app = createApp({
     db: db.db,
     producer,
     log,
+    store,
     adminToken: 'test-admin-token-0123456789',
     authCacheTtlMs: 0,
   });
@@ -86,6 +95,8 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
   return {
     db,
     prefix,
+    store,
+    storageDir,
     redisUrl,
     producer,
     app,
@@ -132,6 +143,9 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
         dbOutageRetryMs: 2_000,
         cancelPollMs: 500,
         reconcile: { intervalMs: 500, graceMs: 1_000 },
+        store,
+        handlerSettings: { fileRetentionMs: 3_600_000 },
+        fileSweepIntervalMs: false,
         ...overrides,
       });
       workers.push(runtime);
@@ -142,6 +156,7 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
       await producer.close();
       await deletePrefix(redisUrl, prefix).catch(() => undefined);
       await db.drop();
+      rmSync(storageDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { REPO_ROOT } from './env';
 import { waitFor } from './wait';
 
@@ -22,7 +24,8 @@ export interface AppProcess {
 export function startApp(app: 'api' | 'worker', env: Record<string, string>, name: string = app): AppProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `apps/${app}/src/main.ts`], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // Files go to a throwaway directory unless the test shares one between processes.
+    env: { ...process.env, LOG_LEVEL: 'info', STORAGE_DIR: join(tmpdir(), 'cvt-storage-processes'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

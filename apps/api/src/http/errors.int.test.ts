@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, generateApiKey, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** The error contract (problem+json, request ids, no leaks), body limits, and the unexpected-failure paths. */
 
@@ -24,8 +25,15 @@ const handles: DbHandle[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ db: db.db, producer, log, authCacheTtlMs: 0 });
-  smallApp = createApp({ db: db.db, producer, log, authCacheTtlMs: 0, bodyLimitBytes: SMALL_LIMIT });
+  app = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
+  smallApp = createApp({
+    store: testStore,
+    db: db.db,
+    producer,
+    log,
+    authCacheTtlMs: 0,
+    bodyLimitBytes: SMALL_LIMIT,
+  });
   tenantId = (await createTenant(db.db, 'errors-test')).id;
   ({ key } = await createApiKey(db.db, { tenantId, scopes: [...SCOPES] }));
   ({ key: readOnlyKey } = await createApiKey(db.db, { tenantId, scopes: ['jobs:read'] }));
@@ -192,7 +200,7 @@ describe('problem+json for every error', () => {
     // A database that does not exist: every query fails with an error that is not "unreachable".
     const broken = createDb(`postgres://postgres@127.0.0.1:5432/conveyor_missing_${Date.now()}`, { max: 1 });
     handles.push(broken);
-    const target = createApp({ db: broken.db, producer, log: capture, authCacheTtlMs: 0 });
+    const target = createApp({ store: testStore, db: broken.db, producer, log: capture, authCacheTtlMs: 0 });
     const res = await request('GET', '/v1/jobs', { as: generateApiKey().key, target });
     const body = await expectProblem(res, 500, 'internal');
     expect(body.detail).not.toMatch(/conveyor_missing|database/i);
@@ -205,7 +213,7 @@ describe('problem+json for every error', () => {
   it('answers 503 unavailable with Retry-After when Postgres is unreachable', async () => {
     const down = createDb('postgres://postgres@127.0.0.1:1/conveyor', { max: 1, connectTimeoutSeconds: 1 });
     handles.push(down);
-    const target = createApp({ db: down.db, producer, log, authCacheTtlMs: 0 });
+    const target = createApp({ store: testStore, db: down.db, producer, log, authCacheTtlMs: 0 });
     const res = await request('GET', '/v1/jobs', { as: generateApiKey().key, target });
     await expectProblem(res, 503, 'unavailable');
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -307,6 +315,7 @@ describe('body limit', () => {
 
   it('applies the limit to admin routes too', async () => {
     const admin = createApp({
+      store: testStore,
       db: db.db,
       producer,
       log,

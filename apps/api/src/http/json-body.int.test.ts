@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Problem, SCOPES } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 import { MAX_JSON_DEPTH } from './json-body';
 
 /** Reading JSON bodies: media type, syntax, and values that parse but could not be stored. */
@@ -22,7 +23,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
   const log = createLogger({ name: 'test', level: 'silent' });
-  app = createApp({ db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
+  app = createApp({ store: testStore, db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
   tenantId = (await createTenant(db.db, 'json-test')).id;
   ({ key } = await createApiKey(db.db, { tenantId, scopes: [...SCOPES] }));
   await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });

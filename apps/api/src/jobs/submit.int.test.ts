@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** Idempotent submits: POST /v1/jobs with an Idempotency-Key. */
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
   app = createApp({
+    store: testStore,
     db: db.db,
     producer,
     log: createLogger({ name: 'test', level: 'silent' }),

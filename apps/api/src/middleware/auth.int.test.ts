@@ -12,6 +12,7 @@ import {
 } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** API keys on /v1/jobs: one identical 401 for every bad key, 403 for a missing scope. */
 
@@ -26,7 +27,7 @@ let tenantId: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ db: db.db, producer, log, authCacheTtlMs: 0 });
+  app = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
   tenantId = (await createTenant(db.db, 'auth-test')).id;
   await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
 });
@@ -161,7 +162,7 @@ describe('API key authentication', () => {
   });
 
   it('trusts a verified key for authCacheTtlMs, then checks it again', async () => {
-    const cached = createApp({ db: db.db, producer, log, authCacheTtlMs: 300 });
+    const cached = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 300 });
     const { key, id } = await keyWith();
     expect((await asAuth(`Bearer ${key}`, 'GET', '/v1/jobs', cached)).status).toBe(200);
     await revokeApiKey(db.db, id);

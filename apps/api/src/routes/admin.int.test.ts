@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** /v1/admin: tenants and API keys behind ADMIN_TOKEN. */
 
@@ -19,7 +20,7 @@ let app: App;
 beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
+  app = createApp({ store: testStore, db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
   await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
 });
 
@@ -76,7 +77,7 @@ const withoutRequestId = async (res: Response) => {
 
 describe('admin API', () => {
   it('does not exist without ADMIN_TOKEN: every admin route answers exactly like an unknown route', async () => {
-    const closed = createApp({ db: db.db, producer, log, authCacheTtlMs: 0 });
+    const closed = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
     const unknown = await withoutRequestId(await closed.request('/v1/no-such-route'));
     const attempts: Array<[string, string, unknown, string | undefined]> = [
       ['POST', '/v1/admin/tenants', { name: 'x' }, undefined],

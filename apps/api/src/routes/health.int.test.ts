@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, SCOPES } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../app';
+import { testStore } from '../test-support';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 /** Nothing listens on port 1: connections are refused at once, like a Redis or Postgres that is down. */
@@ -34,7 +35,7 @@ describe('health endpoints', () => {
     await db?.drop();
   });
 
-  const liveApp = () => createApp({ db: db.db, producer, log, authCacheTtlMs: 0 });
+  const liveApp = () => createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
 
   it('answers /health/live with 200 and no auth', async () => {
     const res = await liveApp().request('/health/live');
@@ -44,7 +45,13 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/live with 200 even when Postgres and Redis are down (it does no I/O)', async () => {
-    const app = createApp({ db: deadDb.db, producer: deadProducer, log, authCacheTtlMs: 0 });
+    const app = createApp({
+      store: testStore,
+      db: deadDb.db,
+      producer: deadProducer,
+      log,
+      authCacheTtlMs: 0,
+    });
     const res = await app.request('/health/live');
     expect(res.status).toBe(200);
   });
@@ -56,7 +63,7 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/ready with 503 problem+json and Retry-After when Redis is unreachable', async () => {
-    const app = createApp({ db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
+    const app = createApp({ store: testStore, db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
     const started = Date.now();
     const res = await app.request('/health/ready');
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -77,7 +84,7 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/ready with 503 naming postgres when Postgres is unreachable', async () => {
-    const app = createApp({ db: deadDb.db, producer, log, authCacheTtlMs: 0 });
+    const app = createApp({ store: testStore, db: deadDb.db, producer, log, authCacheTtlMs: 0 });
     const res = await app.request('/health/ready');
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -88,7 +95,7 @@ describe('health endpoints', () => {
   it('accepts a submit with 202 while Redis is down: the job is committed in Postgres as queued', async () => {
     const tenant = await createTenant(db.db, 'redis-down');
     const { key } = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
-    const app = createApp({ db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
+    const app = createApp({ store: testStore, db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
     const started = Date.now();
     const res = await app.request('/v1/jobs', {
       method: 'POST',

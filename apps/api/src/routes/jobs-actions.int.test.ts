@@ -13,6 +13,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Problem, SCOPES } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /**
  * POST /v1/jobs/{id}/cancel and /retry. There is no worker here: states a worker would reach are set
@@ -31,6 +32,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
   app = createApp({
+    store: testStore,
     db: db.db,
     producer,
     log: createLogger({ name: 'test', level: 'silent' }),

@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** GET /v1/jobs: order, filters, sparse fields, limits and keyset pagination. */
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
   app = createApp({
+    store: testStore,
     db: db.db,
     producer,
     log: createLogger({ name: 'test', level: 'silent' }),

@@ -5,6 +5,7 @@ import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, MAX_PRIORITY, type Problem, SCOPES } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, createApp } from '../app';
+import { testStore } from '../test-support';
 
 /** POST /v1/jobs: the answer, the options, and every way a submit is rejected. */
 
@@ -19,6 +20,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   producer = createProducer({ redisUrl: REDIS_URL, prefix });
   app = createApp({
+    store: testStore,
     db: db.db,
     producer,
     log: createLogger({ name: 'test', level: 'silent' }),

@@ -1,6 +1,22 @@
 import { noop } from './noop';
-import type { HandlerMap } from './types';
+import type { HandlerDeps, HandlerSet } from './types';
 
-export type { Handler, HandlerContext, HandlerMap } from './types';
+export type {
+  ArtifactInput,
+  Handler,
+  HandlerContext,
+  HandlerDeps,
+  HandlerMap,
+  HandlerSet,
+  HandlerSettings,
+  SavedArtifact,
+  UploadContent,
+} from './types';
 
-export const handlers: HandlerMap = { noop };
+/** Builds every kind's handler from the worker's dependencies. */
+export function createHandlers(_deps: HandlerDeps): HandlerSet {
+  return {
+    handlers: { noop },
+    async close() {},
+  };
+}

@@ -1,4 +1,5 @@
 export * from './api-keys';
+export * from './files';
 export * from './job-events';
 export * from './jobs';
 export * from './tenants';

@@ -18,21 +18,24 @@ export function createPeriodicTask(options: {
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
-  async function tick() {
-    if (options.producer.redis.status !== 'ready') return;
+  /** One round; false when Redis was not ready, so the next try comes soon rather than a full interval later. */
+  async function tick(): Promise<boolean> {
+    if (options.producer.redis.status !== 'ready') return false;
     try {
       if (await lock.tryAcquire(options.intervalMs * 3)) await options.task();
     } catch (error) {
       options.log.warn({ err: error, task: options.name }, 'periodic task failed; will try again');
     }
+    return true;
   }
 
   return {
     start() {
       const loop = async () => {
-        running = tick();
-        await running;
-        if (!stopped) timer = setTimeout(loop, options.intervalMs);
+        const round = tick();
+        running = round;
+        const ran = await round;
+        if (!stopped) timer = setTimeout(loop, ran ? options.intervalMs : Math.min(options.intervalMs, 250));
       };
       timer = setTimeout(loop, 0);
     },

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from './deps';
 import { problemResponse } from './http/error-handler';
 import { createAuthenticator } from './middleware/auth';
 import { requestContext } from './middleware/request-context';
+import { buildOpenApiDocument } from './openapi/document';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
 import { healthRoutes } from './routes/health';
@@ -31,6 +32,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/uploads') ? next() : jsonLimit(c, next)));
 
   app.route('/health', healthRoutes(deps));
+  const openapi = JSON.stringify(buildOpenApiDocument());
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json' }));
   app.route('/v1/jobs', jobRoutes(deps, requireScope));
   app.route('/v1/admin', adminRoutes(deps));
   app.route('/v1/uploads', uploadRoutes(deps, requireScope));

@@ -1,0 +1,64 @@
+import type { Db } from '@conveyor/db';
+import type { Producer } from '@conveyor/queue';
+import { catalog, createLogger, jobTypes } from '@conveyor/shared';
+import type { BlobStore } from '@conveyor/storage';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../app';
+import { buildOpenApiDocument } from './document';
+
+/** Routes are registered without touching their dependencies, so none are needed to list them. */
+const app = createApp({
+  db: {} as Db,
+  producer: {} as Producer,
+  store: {} as BlobStore,
+  log: createLogger({ name: 'test', level: 'silent' }),
+});
+const doc = buildOpenApiDocument() as {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, unknown> };
+};
+
+describe('the OpenAPI document', () => {
+  it('lists exactly the routes the app answers', () => {
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL' && !r.path.endsWith('*'))
+        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}').replace(/\/$/, '') || '/'}`),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+      ),
+    );
+    expect([...documented].sort()).toEqual([...served].sort());
+  });
+
+  it('is OpenAPI 3.1 and carries every job kind’s payload and result schema from the catalog', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    for (const type of jobTypes) {
+      const name = type.replace(/\W/g, '_');
+      const submit = doc.components.schemas[`Submit_${name}`] as {
+        properties: Record<string, { const?: string }>;
+      };
+      expect(submit.properties.type?.const).toBe(type);
+      expect(submit.properties.payload).toBeDefined();
+      expect(doc.components.schemas[`Result_${name}`]).toBeDefined();
+      expect(catalog[type]).toBeDefined();
+    }
+  });
+
+  it('documents problem+json for errors on every operation', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (!path.startsWith('/v1')) continue;
+        const responses = (op as { responses: Record<string, { content?: Record<string, unknown> }> })
+          .responses;
+        const errorStatuses = Object.keys(responses).filter((s) => Number(s) >= 400 && s !== '416');
+        expect(errorStatuses.length, `${method} ${path}`).toBeGreaterThan(0);
+        for (const s of errorStatuses)
+          expect(responses[s]?.content?.['application/problem+json'], `${method} ${path} ${s}`).toBeDefined();
+      }
+    }
+  });
+});

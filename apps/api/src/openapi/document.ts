@@ -1,0 +1,308 @@
+import {
+  catalog,
+  createApiKeyRequest,
+  createTenantRequest,
+  JOB_FIELDS,
+  JOB_STATUSES,
+  jobEventView,
+  jobOptions,
+  jobTypes,
+  jobView,
+  problem,
+} from '@conveyor/shared';
+import { z } from 'zod';
+import { createComponentRegistry } from './schemas';
+
+type Json = Record<string, unknown>;
+
+const problemCodes: Record<number, string> = {
+  400: 'invalid_json or invalid_parameter',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found (also for another tenant’s resources)',
+  409: 'invalid_state',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_failed or idempotency_key_reused',
+  503: 'unavailable (with Retry-After)',
+};
+
+/**
+ * The OpenAPI 3.1 document of every route the app serves, built from the same zod schemas that validate
+ * requests, so the document cannot drift from the contract. Each job kind's payload and result schema
+ * comes from the catalog.
+ */
+export function buildOpenApiDocument(version = '0.1.0'): Json {
+  const { ref, schemas } = createComponentRegistry();
+  const Problem = ref('Problem', problem);
+  const errors = (...statuses: number[]) =>
+    Object.fromEntries(
+      statuses.map((s) => [
+        String(s),
+        { description: problemCodes[s], content: { 'application/problem+json': { schema: Problem } } },
+      ]),
+    );
+  const json = (schema: Json, description: string, headers?: Json) => ({
+    description,
+    ...(headers ? { headers } : {}),
+    content: { 'application/json': { schema } },
+  });
+  const Job = ref('Job', jobView);
+  const options = ref('JobOptions', jobOptions, 'input');
+
+  // One request variant per job kind: its payload schema, discriminated by `type`.
+  const submitVariants = jobTypes.map((type) => {
+    const kind = catalog[type];
+    const name = `Submit_${type.replace(/\W/g, '_')}`;
+    return ref(
+      name,
+      z
+        .object({ type: z.literal(type), payload: kind.payload, options: jobOptions.optional() })
+        .strict()
+        .meta({ description: `Submit a \`${type}\` job (queue \`${kind.queue}\`).` }),
+      'input',
+    );
+  });
+  const resultVariants = Object.fromEntries(
+    jobTypes.map((type) => [type, ref(`Result_${type.replace(/\W/g, '_')}`, catalog[type].result)]),
+  );
+  void options;
+
+  const idParam = (what: string) => ({
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', format: 'uuid' },
+    description: `The ${what} id.`,
+  });
+  const fieldsParam = {
+    name: 'fields',
+    in: 'query',
+    schema: { type: 'string' },
+    description: `Comma list of top-level fields to return (id is always included): ${JOB_FIELDS.join(', ')}.`,
+  };
+  const auth = [{ apiKey: [] }];
+  const admin = [{ adminToken: [] }];
+  const idempotent = {
+    name: 'Idempotency-Key',
+    in: 'header',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+    description:
+      'Printable ASCII. The same key and body within 24 h answer the same job (Idempotent-Replayed: true).',
+  };
+
+  const paths: Json = {
+    '/health/live': {
+      get: { summary: 'Process is up (no I/O)', responses: { 200: json({ type: 'object' }, 'Alive') } },
+    },
+    '/health/ready': {
+      get: {
+        summary: 'Postgres and Redis reachable',
+        responses: { 200: json({ type: 'object' }, 'Ready'), ...errors(503) },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } },
+    },
+    '/v1/jobs': {
+      post: {
+        summary: 'Submit a job',
+        security: auth,
+        parameters: [idempotent],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { oneOf: submitVariants, discriminator: { propertyName: 'type' } },
+            },
+          },
+        },
+        responses: {
+          202: json(Job, 'Accepted: the job is committed.', { Location: { schema: { type: 'string' } } }),
+          ...errors(400, 401, 403, 413, 415, 422, 503),
+        },
+      },
+      get: {
+        summary: 'List jobs, newest first (keyset pagination)',
+        security: auth,
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            schema: { type: 'string' },
+            description: `Comma list of ${JOB_STATUSES.join(', ')}.`,
+          },
+          { name: 'type', in: 'query', schema: { type: 'string' } },
+          { name: 'queue', in: 'query', schema: { type: 'string' } },
+          { name: 'createdAfter', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'createdBefore', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          {
+            name: 'ids',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'Comma list of up to 100 job ids.',
+          },
+          fieldsParam,
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'Opaque; from nextCursor.',
+          },
+        ],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              properties: { data: { type: 'array', items: Job }, nextCursor: { type: ['string', 'null'] } },
+            },
+            'A page of jobs; a Link rel="next" header when there is a next page.',
+          ),
+          ...errors(400, 401, 403, 503),
+        },
+      },
+    },
+    '/v1/jobs/{id}': {
+      get: {
+        summary: 'Read one job',
+        security: auth,
+        parameters: [
+          idParam('job'),
+          fieldsParam,
+          { name: 'If-None-Match', in: 'header', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: {
+            ...json(Job, 'The job; `result` is shaped by its kind', { ETag: { schema: { type: 'string' } } }),
+            'x-result-schemas': resultVariants,
+          },
+          304: { description: 'Not modified' },
+          ...errors(401, 403, 404, 503),
+        },
+      },
+    },
+    '/v1/jobs/{id}/events': {
+      get: {
+        summary: "The job's timeline, oldest first",
+        security: auth,
+        parameters: [idParam('job')],
+        responses: {
+          200: json(
+            { type: 'object', properties: { data: { type: 'array', items: ref('JobEvent', jobEventView) } } },
+            'Events',
+          ),
+          ...errors(401, 403, 404, 503),
+        },
+      },
+    },
+    '/v1/jobs/{id}/cancel': {
+      post: {
+        summary: 'Cancel a queued job, or ask a running one to stop',
+        security: auth,
+        parameters: [idParam('job')],
+        responses: { 202: json(Job, 'Canceled, or cancel requested'), ...errors(401, 403, 404, 409, 503) },
+      },
+    },
+    '/v1/jobs/{id}/retry': {
+      post: {
+        summary: 'Run a failed or canceled job again with a fresh attempt budget',
+        security: auth,
+        parameters: [idParam('job')],
+        responses: { 202: json(Job, 'Queued again'), ...errors(401, 403, 404, 409, 503) },
+      },
+    },
+    '/v1/jobs/{id}/artifacts': {
+      get: {
+        summary: "A job's outputs",
+        security: auth,
+        parameters: [idParam('job')],
+        responses: {
+          200: json({ type: 'object' }, 'Artifacts with download urls'),
+          ...errors(401, 403, 404, 503),
+        },
+      },
+    },
+    '/v1/artifacts/{id}': {
+      get: {
+        summary: 'Download an artifact (ETag, Range)',
+        security: auth,
+        parameters: [idParam('artifact'), { name: 'Range', in: 'header', schema: { type: 'string' } }],
+        responses: {
+          200: { description: 'The bytes, with Content-Type, Content-Length, ETag, Content-Disposition' },
+          206: { description: 'A byte range' },
+          304: { description: 'Not modified' },
+          416: { description: 'Range not satisfiable' },
+          ...errors(401, 403, 404, 503),
+        },
+      },
+    },
+    '/v1/uploads': {
+      post: {
+        summary: 'Upload an input file (an image to resize)',
+        security: auth,
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif', 'image/tiff'].map((t) => [
+              t,
+              { schema: { type: 'string', contentMediaType: t } },
+            ]),
+          ),
+        },
+        responses: {
+          201: json({ type: 'object' }, 'Stored; reference it as {"uploadId": id}'),
+          ...errors(401, 403, 413, 415, 422, 503),
+        },
+      },
+    },
+    '/v1/admin/tenants': {
+      post: {
+        summary: 'Create a tenant',
+        security: admin,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: ref('CreateTenant', createTenantRequest, 'input') } },
+        },
+        responses: { 201: json({ type: 'object' }, 'Created'), ...errors(400, 401, 404, 415, 422) },
+      },
+    },
+    '/v1/admin/tenants/{id}/api-keys': {
+      post: {
+        summary: 'Create an API key for a tenant (the key is shown once)',
+        security: admin,
+        parameters: [idParam('tenant')],
+        requestBody: {
+          content: { 'application/json': { schema: ref('CreateApiKey', createApiKeyRequest, 'input') } },
+        },
+        responses: { 201: json({ type: 'object' }, 'Created'), ...errors(400, 401, 404, 415, 422) },
+      },
+    },
+    '/v1/admin/api-keys/{id}': {
+      delete: {
+        summary: 'Revoke an API key',
+        security: admin,
+        parameters: [idParam('API key')],
+        responses: { 204: { description: 'Revoked' }, ...errors(401, 404) },
+      },
+    },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Conveyor',
+      version,
+      description:
+        'Self-hosted job processing. Errors are application/problem+json (RFC 9457) with a stable `code`.',
+    },
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key: cvr_<prefix>_<secret>' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+      },
+    },
+  };
+}

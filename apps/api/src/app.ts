@@ -4,24 +4,42 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from './deps';
 import { problemResponse } from './http/error-handler';
 import { createAuthenticator } from './middleware/auth';
+import { compression } from './middleware/compression';
+import { corsFor } from './middleware/cors';
+import { createRateLimits } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
+import { securityHeaders } from './middleware/security-headers';
 import { buildOpenApiDocument } from './openapi/document';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { jobRoutes } from './routes/jobs';
 import { uploadRoutes } from './routes/uploads';
 
 /**
- * Builds the HTTP app; never listens (main.ts does). Middleware order: request context (id, logger,
- * access log) → body limit on /v1 → per-route auth → handler. Errors of any layer end in onError.
+ * Builds the HTTP app; never listens (main.ts does). Middleware order, outermost first:
+ * 1. request context (id, logger, access log), so every answer and log line carries the request id;
+ * 2. security headers, set on whatever comes back, error answers and CORS preflights included;
+ * 3. CORS (only when origins are configured), which answers preflights before auth or limits see them;
+ * 4. compression, which sees the final body and headers of everything inside it;
+ * 5. body limit on /v1;
+ * 6. per-route auth, with the limits' hooks (middleware/rate-limit.ts): the failed-auth throttle per client
+ *    address before the credential is looked up, the per-key token bucket once the key is verified (before
+ *    the scope check, so every answer to a valid key carries the RateLimit headers) → handler.
+ * Errors of any layer end in onError, and the answer it makes passes back out through the layers above.
  */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
-  const requireScope = createAuthenticator(deps.db, deps.authCacheTtlMs ?? 5_000);
+  const limitHooks = createRateLimits(deps);
+  const requireScope = createAuthenticator(deps.db, deps.authCacheTtlMs ?? 5_000, limitHooks);
   const limit = deps.bodyLimitBytes ?? 1024 * 1024;
 
   app.use('*', requestContext(deps.log));
+  app.use('*', securityHeaders({ hstsMaxAgeS: deps.hstsMaxAgeS ?? 0 }));
+  const cors = corsFor(deps.corsOrigins ?? []);
+  if (cors) app.use('*', cors);
+  app.use('*', compression({ minBytes: deps.compressionMinBytes ?? 1024 }));
   const jsonLimit = bodyLimit({
     maxSize: limit,
     onError: () => {
@@ -35,8 +53,9 @@ export function createApp(deps: AppDeps) {
   const openapi = JSON.stringify(buildOpenApiDocument());
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json' }));
   app.route('/v1/jobs', jobRoutes(deps, requireScope));
-  app.route('/v1/admin', adminRoutes(deps));
+  app.route('/v1/admin', adminRoutes(deps, limitHooks));
   app.route('/v1/uploads', uploadRoutes(deps, requireScope));
+  app.route('/v1/events', eventRoutes(deps, requireScope));
   app.route('/v1', artifactRoutes(deps, requireScope));
 
   app.notFound((c) => problemResponse(c, notFound()));

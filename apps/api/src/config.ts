@@ -1,5 +1,21 @@
-import { envInt, envLogLevel, envString, envUrl, parseEnv } from '@conveyor/shared';
+import { envInt, envLogLevel, envString, envUrl, parseEnv, splitList } from '@conveyor/shared';
 import { z } from 'zod';
+
+/** An origin as browsers send it: scheme, lower-case host, port; no path, no trailing slash. */
+const isOrigin = (value: string) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+};
+
+const corsOrigins = envString('')
+  .transform(splitList)
+  .refine(
+    (list) => (list.includes('*') ? list.length === 1 : list.every(isOrigin)),
+    'must be * or a comma-separated list of origins such as https://app.example.com (no path or trailing slash)',
+  );
 
 const schema = z.object({
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
@@ -20,6 +36,26 @@ const schema = z.object({
   STORAGE_DIR: envString('.data/storage'),
   UPLOAD_LIMIT_BYTES: envInt(25 * 1024 * 1024, 1024),
   FILE_RETENTION_HOURS: envInt(168, 1),
+  /** Token bucket per API key: this many requests, refilled evenly over RATE_LIMIT_WINDOW_S; 0 = no default limit. */
+  RATE_LIMIT_POINTS: envInt(600, 0, 1_000_000),
+  RATE_LIMIT_WINDOW_S: envInt(60, 1, 86_400),
+  /** Most unfinished jobs per tenant unless the tenant has its own cap; 0 = unlimited. */
+  TENANT_MAX_ACTIVE_JOBS: envInt(0, 0),
+  /** How long a tenant's own limits are cached in process, in ms. */
+  TENANT_LIMITS_CACHE_MS: envInt(5_000, 0, 60_000),
+  /** Failed authentications per client address before it gets 429 (a bucket refilled over the window); 0 = off. */
+  AUTH_FAILURE_LIMIT: envInt(20, 0, 1_000_000),
+  AUTH_FAILURE_WINDOW_S: envInt(60, 1, 86_400),
+  /** Proxies in front of the API whose X-Forwarded-For entries are trusted; 0 = use the socket's address. */
+  TRUST_PROXY: envInt(0, 0, 10),
+  /** Origins allowed to call the API from a browser: `*`, or a comma list; empty = CORS off. */
+  CORS_ORIGINS: corsOrigins,
+  /** Smallest answer body gzip/brotli is applied to, in bytes. */
+  COMPRESSION_MIN_BYTES: envInt(1024, 0),
+  /** Strict-Transport-Security max-age in s; 0 = no header (the right default for plain HTTP). */
+  HSTS_MAX_AGE_S: envInt(0, 0, 63_072_000),
+  /** Cache-Control max-age of a finished job's GET, in s; 0 = revalidate every time like a live job. */
+  TERMINAL_JOB_MAX_AGE_S: envInt(60, 0, 86_400),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

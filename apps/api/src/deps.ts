@@ -2,6 +2,9 @@ import type { Db } from '@conveyor/db';
 import type { Producer } from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
+import type { EffectiveLimits } from './limits/tenant-limits';
+import type { JobWatch } from './live/job-watch';
+import type { LimitOptions } from './middleware/rate-limit';
 
 /** What the app is built from; tests pass real ones pointed at their own database and key prefix. */
 export interface AppDeps {
@@ -19,6 +22,18 @@ export interface AppDeps {
   uploadLimitBytes?: number;
   /** How long uploads are kept, in ms; default 7 days. */
   fileRetentionMs?: number;
+  /** Job-change fan-out for ?wait= and event streams; without it they poll Postgres every 500 ms. */
+  watch?: JobWatch;
+  /** Rate limits, the active-job cap and the failed-auth throttle; default none (every request unlimited). */
+  limits?: LimitOptions;
+  /** Origins allowed by CORS: exact origins, or `['*']` for any; default [] = CORS off. */
+  corsOrigins?: readonly string[];
+  /** Smallest answer body that is gzip/brotli-compressed, in bytes; default 1024. */
+  compressionMinBytes?: number;
+  /** Strict-Transport-Security max-age, in s; default 0 = no header (HTTPS deployments only). */
+  hstsMaxAgeS?: number;
+  /** Cache-Control max-age of a GET of a finished job, in s; default 60; 0 = `no-cache` like a live job. */
+  terminalJobMaxAgeS?: number;
 }
 
 export interface AuthContext {
@@ -32,5 +47,7 @@ export type AppEnv = {
     requestId: string;
     log: Logger;
     auth: AuthContext;
+    /** The tenant's resolved limits, once its key is verified (unset without `AppDeps.limits`). */
+    limits: EffectiveLimits | undefined;
   };
 };

@@ -1,10 +1,12 @@
 import { createDb, pingDb } from '@conveyor/db';
-import { createProducer, withTimeout } from '@conveyor/queue';
+import { createProducer, subscribeJobChanges, withTimeout } from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
 import { createLocalDiskStore } from '@conveyor/storage';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { type ApiConfig, loadApiConfig } from './config';
+import { applyServerTimeouts } from './http/server-timeouts';
+import { createJobWatch } from './live/job-watch';
 
 let config: ApiConfig;
 try {
@@ -32,7 +34,11 @@ if (producer.redis.status !== 'ready') {
   );
 }
 
+const watch = createJobWatch((onChange) =>
+  subscribeJobChanges(config.REDIS_URL, config.QUEUE_PREFIX, onChange),
+);
 const app = createApp({
+  watch,
   db,
   producer,
   log,
@@ -42,16 +48,26 @@ const app = createApp({
   store: createLocalDiskStore(config.STORAGE_DIR),
   uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
   fileRetentionMs: config.FILE_RETENTION_HOURS * 3_600_000,
+  corsOrigins: config.CORS_ORIGINS,
+  compressionMinBytes: config.COMPRESSION_MIN_BYTES,
+  hstsMaxAgeS: config.HSTS_MAX_AGE_S,
+  terminalJobMaxAgeS: config.TERMINAL_JOB_MAX_AGE_S,
+  limits: {
+    points: config.RATE_LIMIT_POINTS,
+    windowSeconds: config.RATE_LIMIT_WINDOW_S,
+    maxActiveJobs: config.TENANT_MAX_ACTIVE_JOBS,
+    tenantCacheTtlMs: config.TENANT_LIMITS_CACHE_MS,
+    authFailures: config.AUTH_FAILURE_LIMIT,
+    authFailureWindowSeconds: config.AUTH_FAILURE_WINDOW_S,
+    trustedProxies: config.TRUST_PROXY,
+  },
 });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   log.info({ port: info.port, host: config.HOST }, 'api listening');
 });
-// Longer than common load balancers' idle timeout (60 s), so the balancer closes idle connections first.
-if ('keepAliveTimeout' in server) {
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-}
+// Keep-alive longer than common load balancers' idle timeout (60 s), so the balancer closes idle connections first.
+applyServerTimeouts(server);
 
 onShutdownSignals(log, config.API_SHUTDOWN_GRACE_MS + 5_000, async () => {
   // Stop accepting connections and let in-flight requests finish; close() resolves when they have.
@@ -61,6 +77,7 @@ onShutdownSignals(log, config.API_SHUTDOWN_GRACE_MS + 5_000, async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearInterval(sweep);
   log.debug('http server closed');
+  watch.close();
   await producer.close();
   log.debug('queue producer closed');
   await closeDb();

@@ -4,11 +4,15 @@ import {
   envString,
   envUrl,
   parseEnv,
+  parseMailbox,
   type QueueName,
   queueNames,
   splitList,
 } from '@conveyor/shared';
 import { z } from 'zod';
+import { invalidAllowlistEntries } from './fetch/allowlist';
+
+const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 const queueEnvName = (queue: string) =>
   `WORKER_CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
@@ -44,6 +48,31 @@ const schema = z.object({
   FILE_SWEEP_INTERVAL_MS: envInt(3_600_000, 1_000),
   RECONCILE_INTERVAL_MS: envInt(30_000, 100),
   RECONCILE_GRACE_MS: envInt(60_000, 0),
+  // image.resize: source URLs may not reach loopback, private, link-local or metadata addresses except
+  // through these comma-separated hosts or CIDRs (local testing, trusted internal image servers).
+  FETCH_ALLOWLIST: envString('')
+    .transform(splitList)
+    .superRefine((entries, ctx) => {
+      for (const entry of invalidAllowlistEntries(entries))
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is neither a host name nor an IP address/CIDR` });
+    }),
+  FETCH_MAX_BYTES: envInt(20 * 1024 * 1024, 1_024),
+  FETCH_TIMEOUT_MS: envInt(30_000, 100),
+  IMAGE_MAX_PIXELS: envInt(40_000_000, 1, 268_402_689),
+  // email.send: a local catcher (Mailpit, MailHog) listens on 1025; production sets its relay here.
+  SMTP_URL: envUrl('smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
+  SMTP_FROM: envString('noreply@conveyor.local').refine(
+    (v) => parseMailbox(v) !== undefined,
+    'must be an email address or "Name <address>"',
+  ),
+  SMTP_MESSAGE_ID_DOMAIN: envString('conveyor.local').refine(
+    (v) => v.length <= 253 && v.split('.').every((label) => DNS_LABEL.test(label)),
+    'must be a domain name such as mail.example.com',
+  ),
+  SMTP_POOL_SIZE: envInt(5, 1, 100),
+  SMTP_CONNECTION_TIMEOUT_MS: envInt(10_000, 100),
+  SMTP_GREETING_TIMEOUT_MS: envInt(10_000, 100),
+  SMTP_SOCKET_TIMEOUT_MS: envInt(30_000, 100),
 });
 
 export type WorkerConfig = Omit<z.infer<typeof schema>, 'WORKER_QUEUES'> & {

@@ -10,7 +10,13 @@ import {
   recordProgress,
   startAttempt,
 } from '@conveyor/db';
-import { DelayedError, type QueueJob, UnrecoverableError, WaitingError } from '@conveyor/queue';
+import {
+  DelayedError,
+  type JobChange,
+  type QueueJob,
+  UnrecoverableError,
+  WaitingError,
+} from '@conveyor/queue';
 import { catalog, isJobType, type Logger, PermanentError, retryDelayMs } from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
 import { withDbRetry } from './db-retry';
@@ -30,6 +36,8 @@ export interface JobRunnerDeps {
   fileRetentionMs: number;
   /** How long to keep retrying a Postgres write during an outage, in ms. */
   dbOutageRetryMs: number;
+  /** Tells API instances a job changed (wakes long-polls and event streams); fire-and-forget. */
+  notify: (change: JobChange) => void;
 }
 
 /** What the processor returns to BullMQ: kept as the job's return value for the reconciler. */
@@ -52,6 +60,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 export function createJobRunner(deps: JobRunnerDeps) {
   const active = new Map<string, AbortController>();
   const db = <T>(fn: () => Promise<T>) => withDbRetry(fn, deps.dbOutageRetryMs);
+  const notifyChange = (row: Pick<JobRow, 'id' | 'tenantId' | 'type' | 'status'>) =>
+    deps.notify({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
 
   async function process(job: QueueJob, token: string | undefined): Promise<RunOutcome> {
     const id = job.id!;
@@ -69,6 +79,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     }
     if (start.kind === 'skip') {
       deps.log.info({ jobId: id, reason: start.reason }, 'job not run');
+      if ('row' in start) notifyChange(start.row);
       return { skipped: start.reason };
     }
     return runAttempt(start.row, job, token);
@@ -89,6 +100,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const fence = row.fence;
     const startedAt = performance.now();
     log.info('job started');
+    notifyChange(row);
+    const changed = (status: JobRow['status']) => notifyChange({ ...row, status });
     let result: unknown;
     try {
       if (!isJobType(row.type))
@@ -133,7 +146,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
     try {
       const recorded = await db(() => completeAttempt(deps.db, { id: row.id, fence, result }));
       if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
-      else log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
+      else {
+        log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
+        changed('succeeded');
+      }
     } catch (error) {
       if (!isDbUnavailable(error)) throw error;
       // The work is done: do not run it again. BullMQ keeps this result as the job's return value and
@@ -161,12 +177,14 @@ export function createJobRunner(deps: JobRunnerDeps) {
       if (reason === 'canceled') {
         await tolerateOutage(() => cancelAttempt(deps.db, { id: row.id, fence }));
         log.info('job canceled while running');
+        changed('canceled');
         throw new UnrecoverableError('canceled');
       }
       if (reason === 'shutdown') {
         // The worker is stopping: hand the job straight back to the queue for another worker.
         await tolerateOutage(() => interruptAttempt(deps.db, { id: row.id, fence }));
         log.warn('job interrupted by shutdown; returned to the queue');
+        changed('retrying');
         if (token) await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -181,6 +199,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
         }),
       );
       if (!recorded) log.warn('stale attempt: its failure was discarded (a newer attempt owns the job)');
+      else changed(delay === null ? 'failed' : 'retrying');
       if (delay === null) {
         log.error({ err: error, code: body.code }, 'job failed');
         throw new UnrecoverableError(body.message);

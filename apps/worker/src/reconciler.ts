@@ -52,20 +52,21 @@ export function createReconciler(deps: ReconcilerDeps) {
     const value = snap.returnValue as { result?: unknown; skipped?: string } | null;
     if (snap.state === 'completed' && value && 'skipped' in value) return 'replace' as const;
     const ref = { id: row.id, generation: row.generation };
-    let settled: boolean;
-    if (snap.state === 'completed') {
-      settled = await settleFromQueue(deps.db, { ...ref, status: 'succeeded', result: value?.result });
-    } else if (row.cancelRequestedAt) {
-      // A canceled attempt ends in BullMQ's failed set; the cancel request on the row says what it was.
-      settled = await settleFromQueue(deps.db, { ...ref, status: 'canceled' });
-    } else {
-      settled = await settleFromQueue(deps.db, {
-        ...ref,
-        status: 'failed',
-        error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
-      });
-    }
-    return settled ? ('settled' as const) : ('wait' as const);
+    // A canceled attempt ends in BullMQ's failed set; the cancel request on the row says what it was.
+    const status = snap.state === 'completed' ? 'succeeded' : row.cancelRequestedAt ? 'canceled' : 'failed';
+    const settled =
+      status === 'succeeded'
+        ? await settleFromQueue(deps.db, { ...ref, status, result: value?.result })
+        : status === 'canceled'
+          ? await settleFromQueue(deps.db, { ...ref, status })
+          : await settleFromQueue(deps.db, {
+              ...ref,
+              status,
+              error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
+            });
+    if (!settled) return 'wait' as const;
+    deps.producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status });
+    return 'settled' as const;
   }
 
   async function reconcileOnce(): Promise<ReconcileReport> {

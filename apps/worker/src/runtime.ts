@@ -45,6 +45,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     handlers: handlerSet.handlers,
     log,
     dbOutageRetryMs: options.dbOutageRetryMs,
+    notify: (change) => producer.publishChange(change),
   });
   const workers: QueueWorker[] = options.queues.map((queue) => {
     const qw = createQueueWorker({

@@ -1,8 +1,11 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import * as schema from './schema/index';
 
 export type Db = PostgresJsDatabase<typeof schema>;
+
+/** The postgres.js client under a Db, for what drizzle cannot express (cursors); package-internal. */
+export const driverOf = (db: Db): Sql => (db as Db & { $client: Sql }).$client;
 
 export interface DbOptions {
   /** Pool size. Keep in-flight queries at or below it (see STACK.md: postgres.js slows once queries queue). Default 10. */

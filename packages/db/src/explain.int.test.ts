@@ -2,8 +2,10 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './client';
+import { countActiveJobs } from './queries/active-jobs';
 import { type ListJobsParams, listJobs } from './queries/jobs';
 import { scanQuietActiveJobs } from './queries/reconcile';
+import { reportCursorStatement } from './queries/reports';
 import * as schema from './schema/index';
 import { createTestDatabase, type TestDatabase } from './testing';
 
@@ -221,6 +223,37 @@ describe('query plans on a month of jobs (20k jobs, 50 tenants)', () => {
   it('lists by ids through the primary key', async () => {
     expectIndexUse(await listPlan(largest, { ids: largestJobIds }), ['jobs_pkey'], ['Index Scan']);
     expectIndexUse(await listPlan(median, { ids: largestJobIds }), ['jobs_pkey'], ['Index Scan']);
+  });
+
+  it("opens a report's cursor on a tenant's range through jobs_tenant_id_idx, in index order", async () => {
+    const to = new Date();
+    for (const tenantId of [median, largest]) {
+      for (const days of [1, 7, 30]) {
+        const from = new Date(to.getTime() - days * DAY_MS);
+        // EXPLAIN DECLARE plans the cursor as the report opens it (for a fast start).
+        const plan = await planOf(async () => {
+          const declare = reportCursorStatement(db, { tenantId, from, to });
+          captured = { query: declare.sql, params: declare.params };
+        });
+        expectIndexUse(plan, ['jobs_tenant_id_idx', 'jobs_pkey'], ['Index Scan']);
+        expect(
+          plan.nodes.filter((node) => node['Node Type'] === 'Sort'),
+          plan.text,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it("counts a tenant's unfinished jobs (the active-job cap) through an index, never the table", async () => {
+    for (const tenantId of [median, largest]) {
+      const plan = await planOf(() => countActiveJobs(db, tenantId));
+      // Either the tenant's status range or, while unfinished jobs are few overall, all of them by the partial index.
+      expectIndexUse(
+        plan,
+        ['jobs_tenant_status_idx', 'jobs_active_idx'],
+        ['Index Scan', 'Bitmap Index Scan'],
+      );
+    }
   });
 
   it('scans quiet active jobs through the partial index jobs_active_idx, in id order', async () => {

@@ -1,5 +1,6 @@
 export { createDb, type Db, type DbHandle, type DbOptions, isDbUnavailable } from './client';
 export { ensureDatabase, MIGRATIONS_DIR, migrateDatabase } from './migrate';
+export * from './queries/active-jobs';
 export * from './queries/api-keys';
 export * from './queries/files';
 export * from './queries/health';
@@ -7,6 +8,7 @@ export * from './queries/job-events';
 export * from './queries/job-runs';
 export * from './queries/jobs';
 export * from './queries/reconcile';
+export * from './queries/reports';
 export * from './queries/tenants';
 export type {
   ApiKeyRow,

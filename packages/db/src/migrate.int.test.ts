@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDatabase, migrateDatabase } from './migrate';
+import { ensureDatabase, MIGRATIONS_DIR, migrateDatabase } from './migrate';
+
+/** Every migration drizzle-kit has generated (its journal), so a new one needs no edit here. */
+const MIGRATION_COUNT = (
+  JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+).entries.length;
 
 const serverUrl =
   process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -61,9 +68,9 @@ describe('migrateDatabase', () => {
     await migrateDatabase(url);
     expect(await databaseExists(name)).toBe(true);
     const first = await describeDatabase(url);
-    expect(first.tables).toEqual(['api_keys', 'job_events', 'jobs', 'tenants']);
+    expect(first.tables).toEqual(['api_keys', 'artifacts', 'job_events', 'jobs', 'tenants', 'uploads']);
     expect(first.triggers).toEqual(['jobs_record_event']);
-    expect(first.migrations).toHaveLength(2);
+    expect(first.migrations).toHaveLength(MIGRATION_COUNT);
 
     await migrateDatabase(url);
     expect(await describeDatabase(url)).toEqual(first);
@@ -78,7 +85,7 @@ describe('migrateDatabase', () => {
       'fulfilled',
     ]);
     expect(await databaseExists(name)).toBe(true);
-    expect((await describeDatabase(url)).migrations).toHaveLength(2);
+    expect((await describeDatabase(url)).migrations).toHaveLength(MIGRATION_COUNT);
   });
 });
 

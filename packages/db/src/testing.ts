@@ -3,6 +3,8 @@ import postgres from 'postgres';
 import { createDb, type DbHandle } from './client';
 import { migrateDatabase } from './migrate';
 
+export { openReportCursors, SEEDED_JOB_TYPES, seedJobs } from './test-factories';
+
 export interface TestDatabase extends DbHandle {
   url: string;
   name: string;

@@ -1,6 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis, withTimeout } from './connection';
+import { type JobChange, publishJobChange } from './job-changes';
 import { type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
 import { assertHashTagPrefix, cancelChannel } from './names';
 
@@ -35,8 +36,12 @@ export interface Producer {
   remove(queue: string, id: string): Promise<void>;
   /** Tells every worker to stop this job if it runs it. */
   publishCancel(id: string): Promise<void>;
+  /** Tells every API instance that a job changed (fire-and-forget). */
+  publishChange(change: JobChange): void;
   ping(): Promise<void>;
   readonly redis: Redis;
+  /** The deployment's hash-tag key prefix, for other keys that belong to it (e.g. the API's rate limits). */
+  readonly prefix: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
   return {
     redis,
+    prefix,
     enqueue: (ref) => call('enqueue', async () => void (await add(ref))),
     enqueueMany: (refs) =>
       call('enqueueMany', async () => {
@@ -131,6 +137,7 @@ export function createProducer(options: ProducerOptions): Producer {
         return found;
       }),
     remove: (queueName, id) => call('remove', async () => void (await queueOf(queueName).remove(id))),
+    publishChange: (change) => publishJobChange(redis, prefix, change),
     publishCancel: (id) =>
       call('publishCancel', async () => void (await redis.publish(cancelChannel(prefix), id))),
     ping: () => call('ping', async () => void (await redis.ping())),

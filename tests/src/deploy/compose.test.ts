@@ -175,7 +175,12 @@ describe('docker-compose.yml', () => {
       });
     }
     expect((service('api').ports as string[]).some((p) => String(p).endsWith(':3000'))).toBe(true);
-    expect(environmentOf('worker').WORKER_QUEUES).toBe('default');
+    expect(environmentOf('worker').WORKER_QUEUES).toBe(queueNames.join(','));
+    // Uploads written by the API are read by the workers: one storage volume for both.
+    expect(environmentOf('api').STORAGE_DIR).toBe(environmentOf('worker').STORAGE_DIR);
+    for (const name of ['api', 'worker']) {
+      expect(service(name).volumes, name).toContain(`storage:${environmentOf(name).STORAGE_DIR}`);
+    }
   });
 
   it('points the apps at the compose services and names only documented variables', () => {

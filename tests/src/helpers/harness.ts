@@ -1,16 +1,40 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type App, createApp } from '@conveyor/api';
+import { type App, createApp, createJobWatch, type JobWatch } from '@conveyor/api';
 import { createApiKey, createTenant, type JobRow } from '@conveyor/db';
 import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
+import { createProducer, type Producer, subscribeJobChanges } from '@conveyor/queue';
 import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import { createLogger, type JobView, type Logger, queueNames, SCOPES, type Scope } from '@conveyor/shared';
 import { type BlobStore, createLocalDiskStore } from '@conveyor/storage';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@conveyor/worker';
 import { REDIS_URL } from './env';
 import { waitFor } from './wait';
+
+/**
+ * What `startWorker` passes as `handlerSettings`; a test that needs other values spreads this and overrides.
+ * The SMTP URL points at a port nothing listens on: a test that sends mail runs its own server.
+ */
+export const testHandlerSettings: WorkerRuntimeOptions['handlerSettings'] = {
+  fileRetentionMs: 3_600_000,
+  email: {
+    url: 'smtp://127.0.0.1:1?ignoreTLS=true',
+    from: 'Conveyor Tests <noreply@conveyor.test>',
+    messageIdDomain: 'conveyor.test',
+    poolSize: 2,
+    connectionTimeoutMs: 2_000,
+    greetingTimeoutMs: 2_000,
+    socketTimeoutMs: 5_000,
+  },
+  // The worker's defaults: no URL may reach a local address; a test serving images spreads and allowlists.
+  image: {
+    fetchAllowlist: [],
+    fetchMaxBytes: 20 * 1024 * 1024,
+    fetchTimeoutMs: 30_000,
+    maxPixels: 40_000_000,
+  },
+};
 
 /**
  * The whole system in one test process: a fresh database, a key prefix of its own, the real API app
@@ -40,6 +64,8 @@ export interface Harness {
   events(id: string): Promise<{ at: string; type: string; data: Record<string, unknown> }[]>;
   row(id: string): Promise<JobRow>;
   startWorker(overrides?: Partial<WorkerRuntimeOptions>): Promise<WorkerRuntime>;
+  /** Another API instance, as behind a load balancer. */
+  newApp(): App;
   close(): Promise<void>;
 }
 
@@ -51,11 +77,21 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
   const producer = createProducer({ redisUrl, prefix });
   const storageDir = mkdtempSync(join(tmpdir(), 'cvt-storage-'));
   const store = createLocalDiskStore(storageDir);
+  const watches: JobWatch[] = [];
+  /** An API instance of its own (its own change subscription), on the shared database, Redis and storage. */
+  const newApp = () => {
+    const watch = createJobWatch((onChange) => subscribeJobChanges(redisUrl, prefix, onChange));
+    watches.push(watch);
+    return createApp({ db: db.db, producer, log, store, watch, authCacheTtlMs: 0 });
+  };
+  const watch = createJobWatch((onChange) => subscribeJobChanges(redisUrl, prefix, onChange));
+  watches.push(watch);
   const app = createApp({
     db: db.db,
     producer,
     log,
     store,
+    watch,
     adminToken: 'test-admin-token-0123456789',
     authCacheTtlMs: 0,
   });
@@ -104,6 +140,7 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
     tenantId: main.tenantId,
     key: main.key,
     newTenant,
+    newApp,
     request,
     async submit(body, headers) {
       const res = await request('POST', '/v1/jobs', { body, ...(headers ? { headers } : {}) });
@@ -144,7 +181,7 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
         cancelPollMs: 500,
         reconcile: { intervalMs: 500, graceMs: 1_000 },
         store,
-        handlerSettings: { fileRetentionMs: 3_600_000 },
+        handlerSettings: testHandlerSettings,
         fileSweepIntervalMs: false,
         ...overrides,
       });
@@ -153,6 +190,7 @@ export async function createHarness(options: { redisUrl?: string } = {}): Promis
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(2_000)));
+      for (const w of watches) w.close();
       await producer.close();
       await deletePrefix(redisUrl, prefix).catch(() => undefined);
       await db.drop();

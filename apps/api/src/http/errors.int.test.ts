@@ -1,72 +1,27 @@
-import { createApiKey, createDb, createTenant, type DbHandle, findJob, listJobs } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, generateApiKey, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { createDb, type DbHandle, findJob, listJobs } from '@conveyor/db';
+import { createLogger, generateApiKey, type JobView, type Problem, uuidv7 } from '@conveyor/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../app';
+import { type CallInit, chunked, send, useTestApp } from '../test-support';
 
 /** The error contract (problem+json, request ids, no leaks), body limits, and the unexpected-failure paths. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const SMALL_LIMIT = 200;
-const prefix = testPrefix();
-const log = createLogger({ name: 'test', level: 'silent' });
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
+const api = useTestApp();
 let smallApp: App;
-let key: string;
 let readOnlyKey: string;
-let tenantId: string;
 const handles: DbHandle[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
-  smallApp = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log,
-    authCacheTtlMs: 0,
-    bodyLimitBytes: SMALL_LIMIT,
-  });
-  tenantId = (await createTenant(db.db, 'errors-test')).id;
-  ({ key } = await createApiKey(db.db, { tenantId, scopes: [...SCOPES] }));
-  ({ key: readOnlyKey } = await createApiKey(db.db, { tenantId, scopes: ['jobs:read'] }));
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
+  smallApp = api.build({ bodyLimitBytes: SMALL_LIMIT });
+  ({ key: readOnlyKey } = await api.newKey(api.tenant.tenantId, ['jobs:read']));
 });
 
 afterAll(async () => {
   await Promise.all(handles.map((h) => h.close()));
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
 });
 
-async function request(
-  method: string,
-  path: string,
-  init: {
-    body?: string;
-    type?: string;
-    as?: string | null;
-    headers?: Record<string, string>;
-    target?: App;
-  } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (init.as !== null) headers.authorization = `Bearer ${init.as ?? key}`;
-  if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/json';
-  return (init.target ?? app).request(path, {
-    method,
-    headers: { ...headers, ...init.headers },
-    ...(init.body === undefined ? {} : { body: init.body }),
-  });
-}
+const request = (method: string, path: string, init?: CallInit) => api.tenant.call(method, path, init);
 
 /** Text that would betray internals: stack frames, file paths, SQL, hosts, driver error names. */
 const LEAKS = [
@@ -111,43 +66,30 @@ const jobBodyOfSize = (bytes: number) => {
   return JSON.stringify({ type: 'noop', payload: { echo: 'x'.repeat(bytes - shell.length) } });
 };
 
-/** A body sent without Content-Length, in chunks, the way a chunked upload arrives. */
-function chunked(text: string, chunkBytes = 64): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + chunkBytes));
-      offset += chunkBytes;
-    },
-  });
-}
-
 const postStream = (target: App, text: string) =>
-  target.request('/v1/jobs', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: chunked(text),
-    duplex: 'half',
-  } as RequestInit);
+  request('POST', '/v1/jobs', {
+    app: target,
+    raw: chunked(text),
+    headers: { 'content-type': 'application/json' },
+  });
 
-const jobCount = async () => (await listJobs(db.db, { tenantId, limit: 100 })).rows.length;
+const jobCount = async () =>
+  (await listJobs(api.db, { tenantId: api.tenant.tenantId, limit: 100 })).rows.length;
 
 describe('problem+json for every error', () => {
   it.each<[string, number, string, () => Promise<Response>]>([
     ['broken JSON', 400, 'invalid_json', () => request('POST', '/v1/jobs', { body: '{"type":' })],
     ['a bad query parameter', 400, 'invalid_parameter', () => request('GET', '/v1/jobs?limit=0')],
-    ['no API key', 401, 'unauthenticated', () => request('GET', '/v1/jobs', { as: null })],
+    ['no API key', 401, 'unauthenticated', () => request('GET', '/v1/jobs', { key: null })],
     [
       'a missing scope',
       403,
       'forbidden',
-      () => request('POST', '/v1/jobs', { body: '{"type":"noop"}', as: readOnlyKey }),
+      () => request('POST', '/v1/jobs', { body: '{"type":"noop"}', key: readOnlyKey }),
     ],
     ['an unknown job', 404, 'not_found', () => request('GET', `/v1/jobs/${uuidv7()}`)],
     ['an unknown route', 404, 'not_found', () => request('GET', '/v1/nothing-here')],
-    ['an unknown route outside /v1', 404, 'not_found', () => request('GET', '/nothing', { as: null })],
+    ['an unknown route outside /v1', 404, 'not_found', () => request('GET', '/nothing', { key: null })],
     ['a wrong method', 404, 'not_found', () => request('DELETE', '/v1/jobs')],
     [
       'a body over the limit',
@@ -159,7 +101,7 @@ describe('problem+json for every error', () => {
       'a non-JSON media type',
       415,
       'unsupported_media_type',
-      () => request('POST', '/v1/jobs', { body: 'x', type: 'text/plain' }),
+      () => request('POST', '/v1/jobs', { body: 'x', headers: { 'content-type': 'text/plain' } }),
     ],
     [
       'an invalid body',
@@ -185,7 +127,7 @@ describe('problem+json for every error', () => {
   });
 
   it('gives each code its own problem type URI', async () => {
-    const a = await expectProblem(await request('GET', '/v1/jobs', { as: null }), 401, 'unauthenticated');
+    const a = await expectProblem(await request('GET', '/v1/jobs', { key: null }), 401, 'unauthenticated');
     const b = await expectProblem(await request('GET', `/v1/jobs/${uuidv7()}`), 404, 'not_found');
     expect(a.type).not.toBe(b.type);
   });
@@ -200,8 +142,8 @@ describe('problem+json for every error', () => {
     // A database that does not exist: every query fails with an error that is not "unreachable".
     const broken = createDb(`postgres://postgres@127.0.0.1:5432/conveyor_missing_${Date.now()}`, { max: 1 });
     handles.push(broken);
-    const target = createApp({ store: testStore, db: broken.db, producer, log: capture, authCacheTtlMs: 0 });
-    const res = await request('GET', '/v1/jobs', { as: generateApiKey().key, target });
+    const target = api.build({ db: broken.db, log: capture });
+    const res = await request('GET', '/v1/jobs', { key: generateApiKey().key, app: target });
     const body = await expectProblem(res, 500, 'internal');
     expect(body.detail).not.toMatch(/conveyor_missing|database/i);
     const errors = lines.filter((l) => l.level === 50);
@@ -213,8 +155,8 @@ describe('problem+json for every error', () => {
   it('answers 503 unavailable with Retry-After when Postgres is unreachable', async () => {
     const down = createDb('postgres://postgres@127.0.0.1:1/conveyor', { max: 1, connectTimeoutSeconds: 1 });
     handles.push(down);
-    const target = createApp({ store: testStore, db: down.db, producer, log, authCacheTtlMs: 0 });
-    const res = await request('GET', '/v1/jobs', { as: generateApiKey().key, target });
+    const target = api.build({ db: down.db });
+    const res = await request('GET', '/v1/jobs', { key: generateApiKey().key, app: target });
     await expectProblem(res, 503, 'unavailable');
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
   });
@@ -239,7 +181,7 @@ describe('X-Request-Id', () => {
       headers: { 'x-request-id': 'sub-77' },
     });
     const job = (await res.json()) as JobView;
-    expect((await findJob(db.db, tenantId, job.id))?.requestId).toBe('sub-77');
+    expect((await findJob(api.db, api.tenant.tenantId, job.id))?.requestId).toBe('sub-77');
   });
 
   it.each([
@@ -275,14 +217,14 @@ describe('body limit', () => {
     const fits = await request('POST', '/v1/jobs', {
       body: exact,
       headers: { 'content-length': String(SMALL_LIMIT) },
-      target: smallApp,
+      app: smallApp,
     });
     expect(fits.status).toBe(202);
     const over = jobBodyOfSize(SMALL_LIMIT + 1);
     const res = await request('POST', '/v1/jobs', {
       body: over,
       headers: { 'content-length': String(SMALL_LIMIT + 1) },
-      target: smallApp,
+      app: smallApp,
     });
     const problem = await expectProblem(res, 413, 'payload_too_large');
     expect(problem.detail).toContain(String(SMALL_LIMIT));
@@ -309,23 +251,15 @@ describe('body limit', () => {
     const before = await jobCount();
     const over = jobBodyOfSize(mib + 1);
     await expectProblem(await request('POST', '/v1/jobs', { body: over }), 413, 'payload_too_large');
-    await expectProblem(await postStream(app, over), 413, 'payload_too_large');
+    await expectProblem(await postStream(api.app, over), 413, 'payload_too_large');
     expect(await jobCount()).toBe(before);
   });
 
   it('applies the limit to admin routes too', async () => {
-    const admin = createApp({
-      store: testStore,
-      db: db.db,
-      producer,
-      log,
-      adminToken: 'admin-token-0123456789',
-      bodyLimitBytes: SMALL_LIMIT,
-    });
-    const res = await admin.request('/v1/admin/tenants', {
-      method: 'POST',
-      headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'n'.repeat(SMALL_LIMIT) }),
+    const admin = api.build({ adminToken: 'admin-token-0123456789', bodyLimitBytes: SMALL_LIMIT });
+    const res = await send(admin, 'POST', '/v1/admin/tenants', {
+      key: 'admin-token-0123456789',
+      body: { name: 'n'.repeat(SMALL_LIMIT) },
     });
     await expectProblem(res, 413, 'payload_too_large');
   });

@@ -1,51 +1,23 @@
-import { createApiKey, createTenant, listJobs } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { listJobs } from '@conveyor/db';
+import type { JobView, Problem } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../test-support';
 import { MAX_JSON_DEPTH } from './json-body';
 
 /** Reading JSON bodies: media type, syntax, and values that parse but could not be stored. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const ADMIN_TOKEN = 'admin-token-for-json-tests';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-let key: string;
-let tenantId: string;
+const api = useTestApp({ adminToken: ADMIN_TOKEN });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  const log = createLogger({ name: 'test', level: 'silent' });
-  app = createApp({ store: testStore, db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
-  tenantId = (await createTenant(db.db, 'json-test')).id;
-  ({ key } = await createApiKey(db.db, { tenantId, scopes: [...SCOPES] }));
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-const post = (body: string | Uint8Array, contentType?: string, path = '/v1/jobs', token = key) =>
-  app.request(path, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(contentType === undefined ? {} : { 'content-type': contentType }),
-    },
-    body,
+const post = (body: string | Uint8Array, contentType?: string, path = '/v1/jobs', key?: string) =>
+  api.tenant.call('POST', path, {
+    raw: body,
+    key,
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
   });
 
-const jobCount = async () => (await listJobs(db.db, { tenantId, limit: 100 })).rows.length;
+const jobCount = async () =>
+  (await listJobs(api.db, { tenantId: api.tenant.tenantId, limit: 100 })).rows.length;
 
 /** `{"type":"noop","payload":{"echo":[[…]]}}` nested `depth` containers deep in all. */
 const nestedJob = (depth: number) =>
@@ -86,7 +58,7 @@ describe('JSON bodies', () => {
     const res = await post(JSON.stringify({ type: 'noop', payload: { echo } }), 'application/json');
     expect(res.status).toBe(202);
     const job = (await res.json()) as JobView;
-    const again = await app.request(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } });
+    const again = await api.tenant.call('GET', `/v1/jobs/${job.id}`);
     expect(((await again.json()) as JobView).payload).toEqual({ echo });
   });
 
@@ -106,24 +78,14 @@ describe('JSON bodies', () => {
   });
 
   it('rejects U+0000 under an Idempotency-Key with 422 too, before the key is remembered', async () => {
-    const res = await app.request('/v1/jobs', {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        'idempotency-key': 'nul',
-      },
+    const res = await api.tenant.call('POST', '/v1/jobs', {
       body: '{"type":"noop","payload":{"echo":"\\u0000"}}',
+      headers: { 'idempotency-key': 'nul' },
     });
     expect(res.status).toBe(422);
-    const ok = await app.request('/v1/jobs', {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        'idempotency-key': 'nul',
-      },
+    const ok = await api.tenant.call('POST', '/v1/jobs', {
       body: '{"type":"noop"}',
+      headers: { 'idempotency-key': 'nul' },
     });
     expect(ok.status).toBe(202);
     expect(ok.headers.get('idempotent-replayed')).toBeNull();
@@ -142,14 +104,9 @@ describe('JSON bodies', () => {
     const before = await jobCount();
     const deep = nestedJob(50_000);
     expect((await post(deep, 'application/json')).status).toBe(422);
-    const keyed = await app.request('/v1/jobs', {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        'idempotency-key': 'deep',
-      },
+    const keyed = await api.tenant.call('POST', '/v1/jobs', {
       body: deep,
+      headers: { 'idempotency-key': 'deep' },
     });
     expect(keyed.status).toBe(422);
     expect(await jobCount()).toBe(before);

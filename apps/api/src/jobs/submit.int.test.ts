@@ -1,55 +1,22 @@
-import { createApiKey, createTenant, IDEMPOTENCY_WINDOW_HOURS, insertJob, listJobs } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { IDEMPOTENCY_WINDOW_HOURS, insertJob, listJobs } from '@conveyor/db';
+import { type JobView, type Problem, uuidv7 } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../test-support';
 
 /** Idempotent submits: POST /v1/jobs with an Idempotency-Key. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log: createLogger({ name: 'test', level: 'silent' }),
-    authCacheTtlMs: 0,
-  });
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
+const api = useTestApp();
 
 /** A tenant of its own per test, so row counts are exact. */
 async function newTenant() {
-  const tenant = await createTenant(db.db, 'idempotency-test');
-  const { key } = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
+  const t = await api.newTenant();
   const submit = (body: unknown, idempotencyKey?: string) =>
-    app.request('/v1/jobs', {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-      },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
+    t.call('POST', '/v1/jobs', {
+      body,
+      headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
     });
-  const rows = async () => (await listJobs(db.db, { tenantId: tenant.id, limit: 100 })).rows;
-  return { tenantId: tenant.id, key, submit, rows };
+  const rows = async () => (await listJobs(api.db, { tenantId: t.tenantId, limit: 100 })).rows;
+  return { tenantId: t.tenantId, key: t.key, call: t.call, submit, rows };
 }
 
 const BODY = { type: 'noop', payload: { sleepMs: 5, echo: { a: 1, b: [1, 2] } }, options: { priority: 3 } };
@@ -85,10 +52,7 @@ describe('Idempotency-Key', () => {
     const first = await t.submit(BODY, 'then-canceled');
     const firstText = await first.text();
     const { id } = JSON.parse(firstText) as JobView;
-    const cancel = await app.request(`/v1/jobs/${id}/cancel`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.key}` },
-    });
+    const cancel = await t.call('POST', `/v1/jobs/${id}/cancel`);
     expect(cancel.status).toBe(202);
     const replay = await t.submit(BODY, 'then-canceled');
     expect(replay.status).toBe(202);
@@ -107,7 +71,7 @@ describe('Idempotency-Key', () => {
     expect(replayed).toHaveLength(19);
     const rows = await t.rows();
     expect(rows.map((r) => r.id)).toEqual([...ids]);
-    expect(await producer.snapshot('default', rows[0]!.id)).not.toBeNull();
+    expect(await api.producer.snapshot('default', rows[0]!.id)).not.toBeNull();
   });
 
   it('answers 422 idempotency_key_reused for the same key with a different body, and stores nothing new', async () => {
@@ -150,7 +114,7 @@ describe('Idempotency-Key', () => {
   /** A job that took `key` `hoursAgo` hours ago, as an earlier submit would have left it. */
   async function jobTakenHoursAgo(tenant: string, key: string, hoursAgo: number) {
     const createdAt = new Date(Date.now() - hoursAgo * 3_600_000);
-    const { row } = await insertJob(db.db, {
+    const { row } = await insertJob(api.db, {
       id: uuidv7(),
       tenantId: tenant,
       type: 'noop',

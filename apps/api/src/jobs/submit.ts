@@ -1,4 +1,4 @@
-import { type Db, insertJob, type JobRow, type NewJobRow } from '@conveyor/db';
+import { type Db, insertJob, insertJobs, type JobRow, type NewJobRow } from '@conveyor/db';
 import type { EnqueueRef, Producer } from '@conveyor/queue';
 import {
   AppError,
@@ -77,6 +77,31 @@ export const enqueueRef = (row: JobRow): EnqueueRef => ({
 });
 
 /**
+ * Commits a batch in one statement (all or nothing), then enqueues it with one addBulk per queue. As for a
+ * single submit, the 202 follows the commit; the reconciler enqueues whatever Redis did not take.
+ */
+export async function submitBatch(
+  deps: { db: Db; producer: Producer; log: Logger },
+  values: NewJobRow[],
+): Promise<JobRow[]> {
+  const rows = await insertJobs(deps.db, values);
+  try {
+    await deps.producer.enqueueMany(rows.map(enqueueRef));
+  } catch (error) {
+    deps.log.warn(
+      { err: error, jobs: rows.length },
+      'batch enqueue failed; the jobs are committed and the reconciler will enqueue them',
+    );
+  }
+  for (const row of rows) announceChange(deps.producer, row);
+  return rows;
+}
+
+/** Wakes long-polls and event streams on every API instance (fire-and-forget). */
+export const announceChange = (producer: Producer, row: JobRow) =>
+  producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
+
+/**
  * Commits the job, then enqueues it. A 202 follows the commit, not the enqueue: if Redis is down the job
  * stays `queued` in Postgres and the worker's reconciler enqueues it once Redis is back.
  */
@@ -103,5 +128,6 @@ export async function submitJob(
       'enqueue failed; the job is committed and the reconciler will enqueue it',
     );
   }
+  announceChange(deps.producer, row);
   return { row, replayed: false };
 }

@@ -1,66 +1,30 @@
-import { createApiKey, createTenant, revokeApiKey } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import {
-  createLogger,
-  generateApiKey,
-  type JobView,
-  type Problem,
-  SCOPES,
-  type Scope,
-} from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { revokeApiKey } from '@conveyor/db';
+import { generateApiKey, type JobView, type Problem, SCOPES, type Scope } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import type { App } from '../app';
+import { problemWithoutRequestId, send, useTestApp } from '../test-support';
 
 /** API keys on /v1/jobs: one identical 401 for every bad key, 403 for a missing scope. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-const log = createLogger({ name: 'test', level: 'silent' });
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-let tenantId: string;
+const api = useTestApp();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
-  tenantId = (await createTenant(db.db, 'auth-test')).id;
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
+const keyWith = (scopes: readonly Scope[] = SCOPES, tenant?: string) =>
+  api.newKey(tenant ?? api.tenant.tenantId, scopes);
 
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-async function keyWith(scopes: Scope[] = [...SCOPES], tenant = tenantId) {
-  const { key, row } = await createApiKey(db.db, { tenantId: tenant, scopes });
-  return { key, id: row.id };
-}
-
-const asAuth = (authorization: string | undefined, method = 'GET', path = '/v1/jobs', target: App = app) =>
-  target.request(path, {
-    method,
+const asAuth = (authorization: string | undefined, method = 'GET', path = '/v1/jobs', target?: App) =>
+  send(target ?? api.app, method, path, {
     headers: {
       ...(authorization === undefined ? {} : { authorization }),
       ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
     },
-    ...(method === 'POST' && path === '/v1/jobs' ? { body: JSON.stringify({ type: 'noop' }) } : {}),
+    ...(method === 'POST' && path === '/v1/jobs' ? { body: { type: 'noop' } } : {}),
   });
 
 /** A 401 body without its per-request id, plus the headers a client sees. */
 async function unauthenticated(res: Response) {
   expect(res.status).toBe(401);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
-  const { requestId, ...rest } = (await res.json()) as Problem;
-  expect(requestId).toBe(res.headers.get('x-request-id'));
-  return rest;
+  return problemWithoutRequestId(res);
 }
 
 describe('API key authentication', () => {
@@ -79,7 +43,7 @@ describe('API key authentication', () => {
   it('answers no key, a malformed key, an unknown key and a revoked key with one identical 401', async () => {
     const revoked = await keyWith();
     expect((await asAuth(`Bearer ${revoked.key}`)).status).toBe(200);
-    expect(await revokeApiKey(db.db, revoked.id)).toBe(true);
+    expect(await revokeApiKey(api.db, revoked.id)).toBe(true);
     const valid = await keyWith();
     const unknown = generateApiKey().key;
     const cases: Record<string, string | undefined> = {
@@ -125,8 +89,7 @@ describe('API key authentication', () => {
   });
 
   it('answers 403 forbidden to a key without jobs:write on every write, and writes nothing', async () => {
-    const own = (await createTenant(db.db, 'read-only')).id;
-    const { key: reader } = await keyWith(['jobs:read'], own);
+    const { tenantId: own, key: reader } = await api.newTenant(['jobs:read'], 'read-only');
     const { key: writer } = await keyWith(['jobs:write'], own);
     const created = await asAuth(`Bearer ${writer}`, 'POST');
     const job = (await created.json()) as JobView;
@@ -157,15 +120,15 @@ describe('API key authentication', () => {
   it('rejects a revoked key at once when the auth cache is off', async () => {
     const { key, id } = await keyWith();
     expect((await asAuth(`Bearer ${key}`)).status).toBe(200);
-    await revokeApiKey(db.db, id);
+    await revokeApiKey(api.db, id);
     expect((await asAuth(`Bearer ${key}`)).status).toBe(401);
   });
 
   it('trusts a verified key for authCacheTtlMs, then checks it again', async () => {
-    const cached = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 300 });
+    const cached = api.build({ authCacheTtlMs: 300 });
     const { key, id } = await keyWith();
     expect((await asAuth(`Bearer ${key}`, 'GET', '/v1/jobs', cached)).status).toBe(200);
-    await revokeApiKey(db.db, id);
+    await revokeApiKey(api.db, id);
     // Within the TTL the verified key is served from memory (no database read per request)...
     expect((await asAuth(`Bearer ${key}`, 'GET', '/v1/jobs', cached)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 350));

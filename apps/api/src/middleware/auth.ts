@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Db, findActiveApiKeys } from '@conveyor/db';
 import { AppError, apiKeyMatches, apiKeyPrefix, type Scope } from '@conveyor/shared';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, AuthContext } from '../deps';
 
 const unauthenticated = () =>
@@ -15,10 +15,33 @@ function bearer(header: string | undefined): string | null {
 }
 
 /**
+ * Optional checks around authentication, kept apart from the credential logic; limits/ supplies them
+ * (throttling of failed attempts per address, the per-key rate limit).
+ */
+export interface AuthHooks {
+  /** Before any credential is looked at; throws to refuse the request. */
+  before?(c: Context<AppEnv>): Promise<void>;
+  /** After a credential was refused, just before the 401 is thrown. */
+  rejected?(c: Context<AppEnv>): Promise<void>;
+  /** Once an API key is verified, before its scope is checked. */
+  verified?(c: Context<AppEnv>, auth: AuthContext): Promise<void>;
+}
+
+/** Runs `check`, telling `hooks.rejected` about a 401 on its way out. */
+async function reportingRejections<T>(hooks: AuthHooks, c: Context<AppEnv>, check: () => Promise<T>) {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof AppError && error.status === 401) await hooks.rejected?.(c);
+    throw error;
+  }
+}
+
+/**
  * Verifies API keys. A verified key is cached in process for `ttlMs`, so a revoked key stops working
  * within that time; unknown keys are never cached. No key, unknown key and revoked key get one identical 401.
  */
-export function createAuthenticator(db: Db, ttlMs: number) {
+export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}) {
   const cache = new Map<string, { auth: AuthContext; expires: number }>();
 
   async function authenticate(key: string): Promise<AuthContext> {
@@ -43,9 +66,12 @@ export function createAuthenticator(db: Db, ttlMs: number) {
   /** Requires an API key carrying `scope`. */
   return (scope: Scope): MiddlewareHandler<AppEnv> =>
     async (c, next) => {
-      const key = bearer(c.req.header('authorization'));
-      if (!key) throw unauthenticated();
-      const auth = await authenticate(key);
+      await hooks.before?.(c);
+      const auth = await reportingRejections(hooks, c, () => {
+        const key = bearer(c.req.header('authorization'));
+        return key ? authenticate(key) : Promise.reject(unauthenticated());
+      });
+      await hooks.verified?.(c, auth);
       if (!auth.scopes.includes(scope)) {
         throw new AppError('forbidden', 403, `This API key lacks the "${scope}" scope.`);
       }
@@ -55,15 +81,22 @@ export function createAuthenticator(db: Db, ttlMs: number) {
 }
 
 /** Requires the admin token. With no ADMIN_TOKEN configured the admin API does not exist (404). */
-export function requireAdmin(adminToken: string | undefined): MiddlewareHandler<AppEnv> {
+export function requireAdmin(
+  adminToken: string | undefined,
+  hooks: AuthHooks = {},
+): MiddlewareHandler<AppEnv> {
   const expected = adminToken ? createHash('sha256').update(adminToken).digest() : null;
   return async (c, next) => {
     if (!expected) throw new AppError('not_found', 404, 'No such resource.');
+    await hooks.before?.(c);
     const given = bearer(c.req.header('authorization'));
     const digest = createHash('sha256')
       .update(given ?? '')
       .digest();
-    if (!given || !timingSafeEqual(digest, expected)) throw unauthenticated();
+    if (!given || !timingSafeEqual(digest, expected)) {
+      await hooks.rejected?.(c);
+      throw unauthenticated();
+    }
     await next();
   };
 }

@@ -9,6 +9,7 @@ import {
   jobTypes,
   jobView,
   problem,
+  updateTenantLimitsRequest,
 } from '@conveyor/shared';
 import { z } from 'zod';
 import { createComponentRegistry } from './schemas';
@@ -24,6 +25,7 @@ const problemCodes: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   422: 'validation_failed or idempotency_key_reused',
+  429: 'rate_limited (with Retry-After; RateLimit and RateLimit-Policy headers)',
   503: 'unavailable (with Retry-After)',
 };
 
@@ -119,7 +121,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         },
         responses: {
           202: json(Job, 'Accepted: the job is committed.', { Location: { schema: { type: 'string' } } }),
-          ...errors(400, 401, 403, 413, 415, 422, 503),
+          ...errors(400, 401, 403, 413, 415, 422, 429, 503),
         },
       },
       get: {
@@ -163,6 +165,34 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         },
       },
     },
+    '/v1/jobs/batch': {
+      post: {
+        summary: 'Submit up to 1,000 jobs atomically (all or nothing), enqueued with one addBulk',
+        security: auth,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  jobs: { type: 'array', minItems: 1, maxItems: 1000, items: { oneOf: submitVariants } },
+                },
+                required: ['jobs'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: {
+          202: json(
+            { type: 'object', properties: { data: { type: 'array', items: Job } } },
+            'Accepted, in request order',
+          ),
+          ...errors(400, 401, 403, 413, 415, 422, 429, 503),
+        },
+      },
+    },
     '/v1/jobs/{id}': {
       get: {
         summary: 'Read one job',
@@ -170,11 +200,24 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         parameters: [
           idParam('job'),
           fieldsParam,
+          {
+            name: 'wait',
+            in: 'query',
+            schema: { type: 'integer', minimum: 0, maximum: 30 },
+            description: 'Long-poll: hold the answer up to this many seconds until the job is terminal.',
+          },
           { name: 'If-None-Match', in: 'header', schema: { type: 'string' } },
         ],
         responses: {
           200: {
-            ...json(Job, 'The job; `result` is shaped by its kind', { ETag: { schema: { type: 'string' } } }),
+            ...json(Job, 'The job; `result` is shaped by its kind', {
+              ETag: { schema: { type: 'string' } },
+              'Cache-Control': {
+                schema: { type: 'string' },
+                description:
+                  '`private, no-cache` while the job can change; `private, max-age=60` (TERMINAL_JOB_MAX_AGE_S) once finished',
+              },
+            }),
             'x-result-schemas': resultVariants,
           },
           304: { description: 'Not modified' },
@@ -184,14 +227,22 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     },
     '/v1/jobs/{id}/events': {
       get: {
-        summary: "The job's timeline, oldest first",
+        summary: "The job's timeline, oldest first; with Accept: text/event-stream, a live SSE stream",
         security: auth,
-        parameters: [idParam('job')],
+        parameters: [idParam('job'), { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }],
         responses: {
-          200: json(
-            { type: 'object', properties: { data: { type: 'array', items: ref('JobEvent', jobEventView) } } },
-            'Events',
-          ),
+          200: {
+            description: 'Events (JSON), or an SSE stream that ends after the terminal event',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { data: { type: 'array', items: ref('JobEvent', jobEventView) } },
+                },
+              },
+              'text/event-stream': { schema: { type: 'string' } },
+            },
+          },
           ...errors(401, 403, 404, 503),
         },
       },
@@ -237,6 +288,17 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         },
       },
     },
+    '/v1/events': {
+      get: {
+        summary: "Live stream (SSE) of the tenant's job changes: event `job`, data {jobId, type, status}",
+        security: auth,
+        parameters: [
+          { name: 'type', in: 'query', schema: { type: 'string' }, description: 'Comma list of job types.' },
+          { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Comma list of statuses.' },
+        ],
+        responses: { 200: { description: 'text/event-stream' }, ...errors(400, 401, 403) },
+      },
+    },
     '/v1/uploads': {
       post: {
         summary: 'Upload an input file (an image to resize)',
@@ -265,6 +327,24 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
           content: { 'application/json': { schema: ref('CreateTenant', createTenantRequest, 'input') } },
         },
         responses: { 201: json({ type: 'object' }, 'Created'), ...errors(400, 401, 404, 415, 422) },
+      },
+    },
+    '/v1/admin/tenants/{id}': {
+      patch: {
+        summary:
+          "Set a tenant's own rate limit and active-job cap (null = the deployment's default, 0 = unlimited)",
+        security: admin,
+        parameters: [idParam('tenant')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: ref('UpdateTenantLimits', updateTenantLimitsRequest, 'input') },
+          },
+        },
+        responses: {
+          200: json({ type: 'object' }, 'The tenant with its limits'),
+          ...errors(400, 401, 404, 415, 422),
+        },
       },
     },
     '/v1/admin/tenants/{id}/api-keys': {

@@ -1,54 +1,20 @@
-import { createApiKey, createTenant, findTenant } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { findTenant } from '@conveyor/db';
+import { type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import type { App } from '../app';
+import { problemWithoutRequestId, send, useTestApp } from '../test-support';
 
 /** /v1/admin: tenants and API keys behind ADMIN_TOKEN. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const ADMIN_TOKEN = 'admin-token-for-tests-0123';
-const prefix = testPrefix();
-const log = createLogger({ name: 'test', level: 'silent' });
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
+const api = useTestApp({ adminToken: ADMIN_TOKEN });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({ store: testStore, db: db.db, producer, log, adminToken: ADMIN_TOKEN, authCacheTtlMs: 0 });
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-const admin = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN, target: App = app) =>
-  target.request(path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+/** An admin request; an empty token sends no Authorization. */
+const admin = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN, target?: App) =>
+  send(target ?? api.app, method, path, { body, key: token });
 
 const withKey = (key: string, method: string, path: string, body?: unknown) =>
-  app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  api.call(method, path, { key, body });
 
 async function newTenant(name = 'Acme'): Promise<{ id: string; name: string; createdAt: string }> {
   const res = await admin('POST', '/v1/admin/tenants', { name });
@@ -69,16 +35,10 @@ async function newKey(tenantId: string, body: unknown = {}): Promise<CreatedKey>
   return (await res.json()) as CreatedKey;
 }
 
-const withoutRequestId = async (res: Response) => {
-  const { requestId, ...rest } = (await res.json()) as Problem;
-  expect(requestId).toBe(res.headers.get('x-request-id'));
-  return rest;
-};
-
 describe('admin API', () => {
   it('does not exist without ADMIN_TOKEN: every admin route answers exactly like an unknown route', async () => {
-    const closed = createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
-    const unknown = await withoutRequestId(await closed.request('/v1/no-such-route'));
+    const closed = api.build({ adminToken: undefined });
+    const unknown = await problemWithoutRequestId(await closed.request('/v1/no-such-route'));
     const attempts: Array<[string, string, unknown, string | undefined]> = [
       ['POST', '/v1/admin/tenants', { name: 'x' }, undefined],
       ['POST', '/v1/admin/tenants', { name: 'x' }, ADMIN_TOKEN],
@@ -90,22 +50,20 @@ describe('admin API', () => {
       const res = await admin(method, path, body, token ?? '', closed);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(await withoutRequestId(res)).toEqual(unknown);
+      expect(await problemWithoutRequestId(res)).toEqual(unknown);
     }
   });
 
   it('answers a missing or wrong token, and a tenant API key, with 401 unauthenticated', async () => {
-    const tenant = await createTenant(db.db, 'not-admin');
-    const { key } = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
+    const { key } = await api.newTenant(SCOPES, 'not-admin');
     for (const token of ['', 'wrong-token-0123456789', `${ADMIN_TOKEN}x`, ADMIN_TOKEN.slice(0, -1), key]) {
       const res = await admin('POST', '/v1/admin/tenants', { name: 'intruder' }, token);
       expect(res.status, token).toBe(401);
       expect(((await res.json()) as Problem).code).toBe('unauthenticated');
     }
-    const raw = await app.request('/v1/admin/tenants', {
-      method: 'POST',
-      headers: { authorization: ADMIN_TOKEN, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'no scheme' }),
+    const raw = await api.call('POST', '/v1/admin/tenants', {
+      body: { name: 'no scheme' },
+      headers: { authorization: ADMIN_TOKEN },
     });
     expect(raw.status).toBe(401);
   });
@@ -119,7 +77,7 @@ describe('admin API', () => {
     expect(body.name).toBe('Globex');
     expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Date(body.createdAt!).getTime()).toBeGreaterThanOrEqual(before - 1_000);
-    expect(await findTenant(db.db, body.id!)).toMatchObject({ name: 'Globex' });
+    expect(await findTenant(api.db, body.id!)).toMatchObject({ name: 'Globex' });
   });
 
   it.each([
@@ -135,10 +93,10 @@ describe('admin API', () => {
 
   it('rejects a tenant body that is not JSON (400) or not application/json (415)', async () => {
     expect((await admin('POST', '/v1/admin/tenants', '{"name":')).status).toBe(400);
-    const res = await app.request('/v1/admin/tenants', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/plain' },
-      body: '{"name":"x"}',
+    const res = await api.call('POST', '/v1/admin/tenants', {
+      key: ADMIN_TOKEN,
+      raw: '{"name":"x"}',
+      headers: { 'content-type': 'text/plain' },
     });
     expect(res.status).toBe(415);
   });

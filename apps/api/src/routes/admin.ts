@@ -1,19 +1,41 @@
-import { createApiKey, createTenant, findTenant, revokeApiKey } from '@conveyor/db';
-import { createApiKeyRequest, createTenantRequest, isUuid, notFound, SCOPES } from '@conveyor/shared';
+import { createApiKey, createTenant, findTenant, revokeApiKey, updateTenantLimits } from '@conveyor/db';
+import {
+  createApiKeyRequest,
+  createTenantRequest,
+  isUuid,
+  notFound,
+  SCOPES,
+  updateTenantLimitsRequest,
+} from '@conveyor/shared';
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps';
 import { readJson } from '../http/json-body';
-import { requireAdmin } from '../middleware/auth';
+import { type AuthHooks, requireAdmin } from '../middleware/auth';
 
-/** Tenants and API keys, behind the admin token. */
-export function adminRoutes(deps: AppDeps) {
+/** Tenants and API keys, behind the admin token (failed attempts throttled like API keys' by `authHooks`). */
+export function adminRoutes(deps: AppDeps, authHooks: AuthHooks = {}) {
   const app = new Hono<AppEnv>();
-  app.use('*', requireAdmin(deps.adminToken));
+  app.use('*', requireAdmin(deps.adminToken, authHooks));
 
   app.post('/tenants', async (c) => {
     const body = await readJson(c, createTenantRequest);
     const tenant = await createTenant(deps.db, body.name);
     return c.json({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString() }, 201);
+  });
+
+  // A tenant's own limits; API instances pick a change up within their tenant cache time (TENANT_LIMITS_CACHE_MS).
+  app.patch('/tenants/:id', async (c) => {
+    const body = await readJson(c, updateTenantLimitsRequest);
+    const id = c.req.param('id');
+    const tenant = isUuid(id) ? await updateTenantLimits(deps.db, id.toLowerCase(), body) : undefined;
+    if (!tenant) throw notFound('tenant');
+    return c.json({
+      id: tenant.id,
+      name: tenant.name,
+      createdAt: tenant.createdAt.toISOString(),
+      rateLimit: tenant.rateLimit,
+      maxActiveJobs: tenant.maxActiveJobs,
+    });
   });
 
   app.post('/tenants/:id/api-keys', async (c) => {

@@ -13,9 +13,17 @@ const idParam = (c: Context<AppEnv>, what: string) => {
   return id.toLowerCase();
 };
 
-/** `attachment` with an ASCII fallback and the exact name in RFC 8187 form. */
-const contentDisposition = (name: string) =>
-  `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+/**
+ * `attachment` with an ASCII fallback and the exact name in RFC 8187 form. encodeURIComponent leaves
+ * ' ( ) * as they are, but they are not attr-chars (and ' delimits the charset), so they are escaped too.
+ */
+const contentDisposition = (name: string) => {
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"; filename*=UTF-8''${encoded}`;
+};
 
 /** Job outputs: listed per job, then streamed with ETag, Range and a safe Content-Disposition. */
 export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof createAuthenticator>) {
@@ -27,17 +35,21 @@ export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof cr
     const jobId = idParam(c, 'job');
     if (!(await findJob(deps.db, tenantId, jobId))) throw notFound('job');
     const rows = await listArtifacts(deps.db, tenantId, jobId);
-    return c.json({
-      data: rows.map((r) => ({
-        id: r.id,
-        name: r.name,
-        contentType: r.contentType,
-        bytes: r.bytes,
-        metadata: r.metadata,
-        createdAt: r.createdAt.toISOString(),
-        url: `/v1/artifacts/${r.id}`,
-      })),
-    });
+    return c.json(
+      {
+        data: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          contentType: r.contentType,
+          bytes: r.bytes,
+          metadata: r.metadata,
+          createdAt: r.createdAt.toISOString(),
+          url: `/v1/artifacts/${r.id}`,
+        })),
+      },
+      200,
+      { 'Cache-Control': 'private, no-cache' },
+    );
   });
 
   app.get('/artifacts/:id', read, async (c) => {
@@ -57,18 +69,24 @@ export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof cr
     const ifRange = c.req.header('if-range');
     const range = ifRange && ifRange !== etag ? null : parseRange(c.req.header('range'), row.bytes);
     if (range === 'unsatisfiable') {
-      return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${row.bytes}` });
-    }
-    const stream = (r?: { start: number; end: number }) =>
-      Readable.toWeb(deps.store.read(row.storageKey, r)) as unknown as ReadableStream;
-    if (range) {
-      return c.body(stream(range), 206, {
-        ...headers,
-        'Content-Range': `bytes ${range.start}-${range.end}/${row.bytes}`,
-        'Content-Length': String(range.end - range.start + 1),
+      // Not the artifact: none of its representation or year-long caching headers, only its size.
+      return c.body(null, 416, {
+        'Accept-Ranges': 'bytes',
+        'Cache-Control': 'no-store',
+        'Content-Range': `bytes */${row.bytes}`,
       });
     }
-    return c.body(stream(), 200, { ...headers, 'Content-Length': String(row.bytes) });
+    const status = range ? 206 : 200;
+    const sent = {
+      ...headers,
+      ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${row.bytes}` } : {}),
+      'Content-Length': String(range ? range.end - range.start + 1 : row.bytes),
+    };
+    // HEAD is answered by this GET handler with the body dropped: a file opened for it would never be
+    // read to its end, so its descriptor would stay open. Only GET opens the blob.
+    if (c.req.method === 'HEAD') return c.body(null, status, sent);
+    const body = Readable.toWeb(deps.store.read(row.storageKey, range ?? undefined));
+    return c.body(body as unknown as ReadableStream, status, sent);
   });
 
   return app;

@@ -1,41 +1,28 @@
-import { createApiKey, createDb, createTenant, type DbHandle, findJob } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
+import { createDb, type DbHandle, findJob } from '@conveyor/db';
 import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, SCOPES } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../app';
-import { testStore } from '../test-support';
+import type { JobView } from '@conveyor/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../test-support';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 /** Nothing listens on port 1: connections are refused at once, like a Redis or Postgres that is down. */
 const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
-const log = createLogger({ name: 'test', level: 'silent' });
 
 describe('health endpoints', () => {
-  let db: TestDatabase;
-  const prefix = testPrefix();
-  let producer: Producer;
+  const api = useTestApp();
   let deadProducer: Producer;
   let deadDb: DbHandle;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    producer = createProducer({ redisUrl: REDIS_URL, prefix });
-    deadProducer = createProducer({ redisUrl: DEAD_REDIS_URL, prefix });
+  beforeAll(() => {
+    deadProducer = createProducer({ redisUrl: DEAD_REDIS_URL, prefix: api.prefix });
     deadDb = createDb('postgres://postgres@127.0.0.1:1/conveyor', { max: 1, connectTimeoutSeconds: 1 });
-    await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
   });
 
   afterAll(async () => {
-    await producer?.close();
     await deadProducer?.close();
     await deadDb?.close();
-    await deletePrefix(REDIS_URL, prefix);
-    await db?.drop();
   });
 
-  const liveApp = () => createApp({ store: testStore, db: db.db, producer, log, authCacheTtlMs: 0 });
+  const liveApp = () => api.build();
 
   it('answers /health/live with 200 and no auth', async () => {
     const res = await liveApp().request('/health/live');
@@ -45,13 +32,7 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/live with 200 even when Postgres and Redis are down (it does no I/O)', async () => {
-    const app = createApp({
-      store: testStore,
-      db: deadDb.db,
-      producer: deadProducer,
-      log,
-      authCacheTtlMs: 0,
-    });
+    const app = api.build({ db: deadDb.db, producer: deadProducer });
     const res = await app.request('/health/live');
     expect(res.status).toBe(200);
   });
@@ -63,7 +44,7 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/ready with 503 problem+json and Retry-After when Redis is unreachable', async () => {
-    const app = createApp({ store: testStore, db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
+    const app = api.build({ producer: deadProducer });
     const started = Date.now();
     const res = await app.request('/health/ready');
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -84,7 +65,7 @@ describe('health endpoints', () => {
   });
 
   it('answers /health/ready with 503 naming postgres when Postgres is unreachable', async () => {
-    const app = createApp({ store: testStore, db: deadDb.db, producer, log, authCacheTtlMs: 0 });
+    const app = api.build({ db: deadDb.db });
     const res = await app.request('/health/ready');
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -93,20 +74,15 @@ describe('health endpoints', () => {
   });
 
   it('accepts a submit with 202 while Redis is down: the job is committed in Postgres as queued', async () => {
-    const tenant = await createTenant(db.db, 'redis-down');
-    const { key } = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
-    const app = createApp({ store: testStore, db: db.db, producer: deadProducer, log, authCacheTtlMs: 0 });
+    const tenant = await api.newTenant();
+    const app = api.build({ producer: deadProducer });
     const started = Date.now();
-    const res = await app.request('/v1/jobs', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'noop', payload: {} }),
-    });
+    const res = await tenant.call('POST', '/v1/jobs', { app, body: { type: 'noop', payload: {} } });
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(res.status).toBe(202);
     const job = (await res.json()) as JobView;
     expect(job.status).toBe('queued');
-    const row = await findJob(db.db, tenant.id, job.id);
+    const row = await findJob(api.db, tenant.tenantId, job.id);
     expect(row?.status).toBe('queued');
   });
 });

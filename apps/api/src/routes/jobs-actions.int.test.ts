@@ -1,75 +1,22 @@
-import {
-  completeAttempt,
-  createApiKey,
-  createTenant,
-  failAttempt,
-  findJob,
-  listJobEvents,
-  startAttempt,
-} from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { cancelChannel, createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { completeAttempt, failAttempt, findJob, listJobEvents, startAttempt } from '@conveyor/db';
+import { cancelChannel } from '@conveyor/queue';
+import type { JobView, Problem } from '@conveyor/shared';
+import { describe, expect, it, vi } from 'vitest';
+import { useTestApp } from '../test-support';
 
 /**
  * POST /v1/jobs/{id}/cancel and /retry. There is no worker here: states a worker would reach are set
  * through the worker's own queries (startAttempt, failAttempt, completeAttempt).
  */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-let key: string;
-let tenantId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log: createLogger({ name: 'test', level: 'silent' }),
-    authCacheTtlMs: 0,
-  });
-  const tenant = await createTenant(db.db, 'actions-test');
-  tenantId = tenant.id;
-  ({ key } = await createApiKey(db.db, { tenantId, scopes: [...SCOPES] }));
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-const post = (path: string, body?: unknown) =>
-  app.request(path, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-
-async function submit(body: unknown = { type: 'noop' }): Promise<JobView> {
-  const res = await post('/v1/jobs', body);
-  expect(res.status).toBe(202);
-  return (await res.json()) as JobView;
-}
+const api = useTestApp();
+const post = (path: string, body?: unknown) => api.tenant.call('POST', path, { body });
+const submit = (body?: unknown) => api.tenant.submit(body);
 
 /** What a worker does when it picks the job up. */
 async function start(id: string): Promise<number> {
-  const row = await findJob(db.db, tenantId, id);
-  const outcome = await startAttempt(db.db, id, row!.generation);
+  const row = await findJob(api.db, api.tenant.tenantId, id);
+  const outcome = await startAttempt(api.db, id, row!.generation);
   if (outcome.kind !== 'run') throw new Error(`could not start ${id}: ${outcome.reason}`);
   return outcome.row.fence;
 }
@@ -87,14 +34,15 @@ async function jobIn(state: State): Promise<JobView> {
   }
   const fence = await start(job.id);
   if (state === 'retrying')
-    await failAttempt(db.db, { id: job.id, fence, error, retryAt: new Date(Date.now() + 60_000) });
-  if (state === 'failed') await failAttempt(db.db, { id: job.id, fence, error, retryAt: null });
-  if (state === 'succeeded') await completeAttempt(db.db, { id: job.id, fence, result: { ok: true } });
-  expect((await findJob(db.db, tenantId, job.id))?.status).toBe(state);
+    await failAttempt(api.db, { id: job.id, fence, error, retryAt: new Date(Date.now() + 60_000) });
+  if (state === 'failed') await failAttempt(api.db, { id: job.id, fence, error, retryAt: null });
+  if (state === 'succeeded') await completeAttempt(api.db, { id: job.id, fence, result: { ok: true } });
+  expect((await findJob(api.db, api.tenant.tenantId, job.id))?.status).toBe(state);
   return job;
 }
 
-const eventTypes = async (id: string) => (await listJobEvents(db.db, tenantId, id)).map((e) => e.type);
+const eventTypes = async (id: string) =>
+  (await listJobEvents(api.db, api.tenant.tenantId, id)).map((e) => e.type);
 
 async function expectInvalidState(res: Response) {
   expect(res.status).toBe(409);
@@ -105,14 +53,14 @@ async function expectInvalidState(res: Response) {
 describe('POST /v1/jobs/{id}/cancel', () => {
   it('cancels a queued job at once (202, status canceled) and removes it from BullMQ', async () => {
     const job = await submit();
-    expect(await producer.snapshot('default', job.id)).not.toBeNull();
+    expect(await api.producer.snapshot('default', job.id)).not.toBeNull();
     const res = await post(`/v1/jobs/${job.id}/cancel`);
     expect(res.status).toBe(202);
     const body = (await res.json()) as JobView;
     expect(body).toMatchObject({ id: job.id, status: 'canceled' });
     expect(body.finishedAt).not.toBeNull();
-    expect(await producer.snapshot('default', job.id)).toBeNull();
-    expect((await findJob(db.db, tenantId, job.id))?.status).toBe('canceled');
+    expect(await api.producer.snapshot('default', job.id)).toBeNull();
+    expect((await findJob(api.db, api.tenant.tenantId, job.id))?.status).toBe('canceled');
     expect(await eventTypes(job.id)).toEqual(['queued', 'canceled']);
   });
 
@@ -121,7 +69,7 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     const res = await post(`/v1/jobs/${job.id}/cancel`);
     expect(res.status).toBe(202);
     expect(((await res.json()) as JobView).status).toBe('canceled');
-    expect(await producer.snapshot('default', job.id)).toBeNull();
+    expect(await api.producer.snapshot('default', job.id)).toBeNull();
   });
 
   it('answers 409 invalid_state when the job is canceled again', async () => {
@@ -136,29 +84,29 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     async (s) => {
       const job = await jobIn(s);
       await expectInvalidState(await post(`/v1/jobs/${job.id}/cancel`));
-      expect((await findJob(db.db, tenantId, job.id))?.status).toBe(s);
+      expect((await findJob(api.db, api.tenant.tenantId, job.id))?.status).toBe(s);
     },
   );
 
   it('asks a running job to stop: 202, still running, a cancel_requested event, and a message to workers', async () => {
     const job = await jobIn('running');
-    const subscriber = producer.redis.duplicate();
+    const subscriber = api.producer.redis.duplicate();
     try {
       await vi.waitUntil(() => subscriber.status === 'ready', { timeout: 5_000 });
       const messages: string[] = [];
       subscriber.on('message', (_channel: string, message: string) => messages.push(message));
-      await subscriber.subscribe(cancelChannel(prefix));
+      await subscriber.subscribe(cancelChannel(api.prefix));
 
       const res = await post(`/v1/jobs/${job.id}/cancel`);
       expect(res.status).toBe(202);
       const body = (await res.json()) as JobView;
       expect(body).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
       expect(await eventTypes(job.id)).toEqual(['queued', 'running', 'cancel_requested']);
-      const row = await findJob(db.db, tenantId, job.id);
+      const row = await findJob(api.db, api.tenant.tenantId, job.id);
       expect(row?.cancelRequestedAt).not.toBeNull();
       await vi.waitUntil(() => messages.includes(job.id), { timeout: 2_000 });
       // The worker owns the BullMQ job while it runs: the API leaves it in place.
-      expect(await producer.snapshot('default', job.id)).not.toBeNull();
+      expect(await api.producer.snapshot('default', job.id)).not.toBeNull();
     } finally {
       subscriber.disconnect();
     }
@@ -179,15 +127,15 @@ describe('POST /v1/jobs/{id}/retry', () => {
     'answers 409 invalid_state for a %s job and changes nothing',
     async (s) => {
       const job = await jobIn(s);
-      const before = await findJob(db.db, tenantId, job.id);
+      const before = await findJob(api.db, api.tenant.tenantId, job.id);
       await expectInvalidState(await post(`/v1/jobs/${job.id}/retry`));
-      expect(await findJob(db.db, tenantId, job.id)).toEqual(before);
+      expect(await findJob(api.db, api.tenant.tenantId, job.id)).toEqual(before);
     },
   );
 
   it('queues a failed job again with a fresh attempt budget and enqueues its new generation', async () => {
     const job = await jobIn('failed');
-    expect(await producer.snapshot('default', job.id)).toMatchObject({ generation: 0 });
+    expect(await api.producer.snapshot('default', job.id)).toMatchObject({ generation: 0 });
     const before = Date.now();
     const res = await post(`/v1/jobs/${job.id}/retry`);
     expect(res.status).toBe(202);
@@ -204,27 +152,27 @@ describe('POST /v1/jobs/{id}/retry', () => {
       finishedAt: null,
     });
     expect(new Date(body.runAt).getTime()).toBeGreaterThanOrEqual(before - 5);
-    expect(await producer.snapshot('default', job.id)).toMatchObject({ generation: 1, state: 'pending' });
+    expect(await api.producer.snapshot('default', job.id)).toMatchObject({ generation: 1, state: 'pending' });
     expect(await eventTypes(job.id)).toEqual(['queued', 'running', 'failed', 'queued']);
     // The new life can start: a worker of generation 1 gets to run it.
-    expect((await startAttempt(db.db, job.id, 1)).kind).toBe('run');
+    expect((await startAttempt(api.db, job.id, 1)).kind).toBe('run');
   });
 
   it('enqueues a retried job even when BullMQ no longer holds it', async () => {
     const job = await jobIn('failed');
-    await producer.remove('default', job.id);
-    expect(await producer.snapshot('default', job.id)).toBeNull();
+    await api.producer.remove('default', job.id);
+    expect(await api.producer.snapshot('default', job.id)).toBeNull();
     expect((await post(`/v1/jobs/${job.id}/retry`)).status).toBe(202);
-    expect(await producer.snapshot('default', job.id)).toMatchObject({ generation: 1 });
+    expect(await api.producer.snapshot('default', job.id)).toMatchObject({ generation: 1 });
   });
 
   it('queues a canceled job again and enqueues it', async () => {
     const job = await jobIn('canceled');
-    expect(await producer.snapshot('default', job.id)).toBeNull();
+    expect(await api.producer.snapshot('default', job.id)).toBeNull();
     const res = await post(`/v1/jobs/${job.id}/retry`);
     expect(res.status).toBe(202);
     expect(((await res.json()) as JobView).status).toBe('queued');
-    expect(await producer.snapshot('default', job.id)).toMatchObject({ generation: 1 });
+    expect(await api.producer.snapshot('default', job.id)).toMatchObject({ generation: 1 });
   });
 
   it('answers 409 when a retried job is retried again before it fails', async () => {

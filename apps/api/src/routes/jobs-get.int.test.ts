@@ -1,67 +1,12 @@
-import { createApiKey, createTenant } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { type JobView, type Problem, uuidv7 } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import { type CallInit, problemWithoutRequestId, useTestApp } from '../test-support';
 
 /** GET /v1/jobs/{id} (ETag, fields, tenant-blind 404s) and GET /v1/jobs/{id}/events. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-let key: string;
-let tenantId: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log: createLogger({ name: 'test', level: 'silent' }),
-    authCacheTtlMs: 0,
-  });
-  ({ tenantId, key } = await newTenant());
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-async function newTenant() {
-  const tenant = await createTenant(db.db, 'jobs-get-test');
-  const created = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
-  return { tenantId: tenant.id, key: created.key };
-}
-
-async function call(
-  method: string,
-  path: string,
-  init: { body?: unknown; headers?: Record<string, string>; as?: string } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${init.as ?? key}` };
-  let body: string | undefined;
-  if (init.body !== undefined) {
-    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-    headers['content-type'] = 'application/json';
-  }
-  return app.request(path, { method, headers: { ...headers, ...init.headers }, body });
-}
-
-async function submit(body: unknown, as?: string): Promise<JobView> {
-  const res = await call('POST', '/v1/jobs', { body, ...(as ? { as } : {}) });
-  expect(res.status).toBe(202);
-  return (await res.json()) as JobView;
-}
+const api = useTestApp();
+const call = (method: string, path: string, init?: CallInit) => api.tenant.call(method, path, init);
+const submit = (body: unknown) => api.tenant.submit(body);
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -119,7 +64,7 @@ describe('GET /v1/jobs/{id}', () => {
   it('keeps the tenant id out of the job answer', async () => {
     const job = await submit({ type: 'noop' });
     const text = await (await call('GET', `/v1/jobs/${job.id}`)).text();
-    expect(text).not.toContain(tenantId);
+    expect(text).not.toContain(api.tenant.tenantId);
   });
 
   it('finds a job by its id written in upper case', async () => {
@@ -130,8 +75,8 @@ describe('GET /v1/jobs/{id}', () => {
   });
 
   it("answers another tenant's job, a random id and a malformed id with the same 404", async () => {
-    const other = await newTenant();
-    const theirs = await submit({ type: 'noop' }, other.key);
+    const other = await api.newTenant();
+    const theirs = await other.submit({ type: 'noop' });
     const ids = [theirs.id, uuidv7(), 'not-a-uuid'];
     const routes: Array<(id: string) => [string, string]> = [
       (id) => ['GET', `/v1/jobs/${id}`],
@@ -145,17 +90,14 @@ describe('GET /v1/jobs/{id}', () => {
         const [method, path] = route(id);
         const res = await call(method, path);
         expect(res.status, `${method} ${path}`).toBe(404);
-        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        const { requestId, ...rest } = (await res.json()) as Problem;
-        expect(requestId).toBe(res.headers.get('x-request-id'));
-        bodies.push(rest);
+        bodies.push(await problemWithoutRequestId(res));
       }
       expect(bodies[0]).toMatchObject({ status: 404, code: 'not_found' });
       expect(bodies[1]).toEqual(bodies[0]);
       expect(bodies[2]).toEqual(bodies[0]);
     }
     // The other tenant's job is untouched by our cancel and retry attempts.
-    const mine = await call('GET', `/v1/jobs/${theirs.id}`, { as: other.key });
+    const mine = await call('GET', `/v1/jobs/${theirs.id}`, { key: other.key });
     expect(((await mine.json()) as JobView).status).toBe('queued');
   });
 });
@@ -185,8 +127,8 @@ describe('GET /v1/jobs/{id}/events', () => {
   });
 
   it("answers 404 for another tenant's job", async () => {
-    const other = await newTenant();
-    const theirs = await submit({ type: 'noop' }, other.key);
+    const other = await api.newTenant();
+    const theirs = await other.submit({ type: 'noop' });
     const res = await call('GET', `/v1/jobs/${theirs.id}/events`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as Problem).code).toBe('not_found');

@@ -1,38 +1,11 @@
-import { completeAttempt, createApiKey, createTenant, failAttempt, startAttempt } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Problem, SCOPES, uuidv7 } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { completeAttempt, failAttempt, startAttempt } from '@conveyor/db';
+import { type JobView, type Problem, uuidv7 } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../test-support';
 
 /** GET /v1/jobs: order, filters, sparse fields, limits and keyset pagination. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log: createLogger({ name: 'test', level: 'silent' }),
-    authCacheTtlMs: 0,
-  });
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
+const api = useTestApp();
 
 interface Page {
   data: Partial<JobView>[];
@@ -41,21 +14,11 @@ interface Page {
 
 /** A tenant of its own, so each test sees exactly the jobs it made. */
 async function newTenant() {
-  const tenant = await createTenant(db.db, 'list-test');
-  const { key } = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
-  const get = (path: string) => app.request(path, { headers: { authorization: `Bearer ${key}` } });
-  const submit = async (body: unknown = { type: 'noop' }): Promise<JobView> => {
-    const res = await app.request('/v1/jobs', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(202);
-    return (await res.json()) as JobView;
-  };
+  const t = await api.newTenant();
+  const get = (path: string) => t.call('GET', path);
   const submitMany = async (n: number) => {
     const jobs: JobView[] = [];
-    for (let i = 0; i < n; i++) jobs.push(await submit({ type: 'noop', payload: { echo: i } }));
+    for (let i = 0; i < n; i++) jobs.push(await t.submit({ type: 'noop', payload: { echo: i } }));
     return jobs;
   };
   const list = async (query = ''): Promise<{ res: Response; page: Page }> => {
@@ -63,7 +26,7 @@ async function newTenant() {
     expect(res.status, await res.clone().text()).toBe(200);
     return { res, page: (await res.json()) as Page };
   };
-  return { tenantId: tenant.id, key, get, submit, submitMany, list };
+  return { ...t, get, submitMany, list };
 }
 
 const newestFirst = (jobs: JobView[]) => jobs.map((j) => j.id).reverse();
@@ -93,23 +56,20 @@ describe('GET /v1/jobs', () => {
   it('filters by one status and by a comma list of statuses', async () => {
     const t = await newTenant();
     const [queued, canceled, running, failed, succeeded] = await t.submitMany(5);
-    const cancelRes = await app.request(`/v1/jobs/${canceled!.id}/cancel`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.key}` },
-    });
+    const cancelRes = await t.call('POST', `/v1/jobs/${canceled!.id}/cancel`);
     expect(cancelRes.status).toBe(202);
-    expect((await startAttempt(db.db, running!.id, 0)).kind).toBe('run');
-    const f = await startAttempt(db.db, failed!.id, 0);
+    expect((await startAttempt(api.db, running!.id, 0)).kind).toBe('run');
+    const f = await startAttempt(api.db, failed!.id, 0);
     if (f.kind !== 'run') throw new Error('could not start');
-    await failAttempt(db.db, {
+    await failAttempt(api.db, {
       id: failed!.id,
       fence: f.row.fence,
       error: { code: 'x', message: 'x' },
       retryAt: null,
     });
-    const s = await startAttempt(db.db, succeeded!.id, 0);
+    const s = await startAttempt(api.db, succeeded!.id, 0);
     if (s.kind !== 'run') throw new Error('could not start');
-    await completeAttempt(db.db, { id: succeeded!.id, fence: s.row.fence, result: {} });
+    await completeAttempt(api.db, { id: succeeded!.id, fence: s.row.fence, result: {} });
 
     expect(idsOf((await t.list('?status=queued')).page)).toEqual([queued!.id]);
     expect(idsOf((await t.list('?status=running')).page)).toEqual([running!.id]);

@@ -1,75 +1,20 @@
-import { createApiKey, createTenant, listJobs } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer } from '@conveyor/queue';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, MAX_PRIORITY, type Problem, SCOPES } from '@conveyor/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, createApp } from '../app';
-import { testStore } from '../test-support';
+import { listJobs } from '@conveyor/db';
+import { type JobView, MAX_PRIORITY, type Problem } from '@conveyor/shared';
+import { describe, expect, it } from 'vitest';
+import { type CallInit, useTestApp } from '../test-support';
 
 /** POST /v1/jobs: the answer, the options, and every way a submit is rejected. */
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const prefix = testPrefix();
-let db: TestDatabase;
-let producer: Producer;
-let app: App;
-let key: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  producer = createProducer({ redisUrl: REDIS_URL, prefix });
-  app = createApp({
-    store: testStore,
-    db: db.db,
-    producer,
-    log: createLogger({ name: 'test', level: 'silent' }),
-    authCacheTtlMs: 0,
-  });
-  ({ key } = await newTenant());
-  await vi.waitUntil(() => producer.redis.status === 'ready', { timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await producer?.close();
-  await deletePrefix(REDIS_URL, prefix);
-  await db?.drop();
-});
-
-async function newTenant() {
-  const tenant = await createTenant(db.db, 'jobs-test');
-  const created = await createApiKey(db.db, { tenantId: tenant.id, scopes: [...SCOPES] });
-  return { tenantId: tenant.id, key: created.key };
-}
-
-interface CallInit {
-  body?: unknown;
-  headers?: Record<string, string>;
-  as?: string;
-}
-
-async function call(method: string, path: string, init: CallInit = {}): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${init.as ?? key}` };
-  let body: string | undefined;
-  if (init.body !== undefined) {
-    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-    headers['content-type'] = 'application/json';
-  }
-  return app.request(path, { method, headers: { ...headers, ...init.headers }, body });
-}
-
-async function submit(body: unknown, as?: string): Promise<JobView> {
-  const res = await call('POST', '/v1/jobs', { body, ...(as ? { as } : {}) });
-  expect(res.status).toBe(202);
-  return (await res.json()) as JobView;
-}
+const api = useTestApp();
+const call = (method: string, path: string, init?: CallInit) => api.tenant.call(method, path, init);
+const submit = (body: unknown) => api.tenant.submit(body);
 
 const countJobs = async (tenant: string) =>
-  (await listJobs(db.db, { tenantId: tenant, limit: 100 })).rows.length;
+  (await listJobs(api.db, { tenantId: tenant, limit: 100 })).rows.length;
 
 /** The millisecond at which BullMQ will release a delayed job (its delayed-set score is ms × 4096 + a counter). */
 async function bullmqReleaseTime(id: string): Promise<number | null> {
-  const score = await producer.redis.zscore(`${prefix}:default:delayed`, id);
+  const score = await api.producer.redis.zscore(`${api.prefix}:default:delayed`, id);
   return score === null ? null : Math.floor(Number(score) / 4096);
 }
 
@@ -125,7 +70,7 @@ describe('POST /v1/jobs', () => {
     expect(job.runAt).toBe(job.createdAt);
     expect(res.headers.get('location')).toBe(`/v1/jobs/${job.id}`);
 
-    const snapshot = await producer.snapshot('default', job.id);
+    const snapshot = await api.producer.snapshot('default', job.id);
     expect(snapshot).toMatchObject({ generation: 0, state: 'pending' });
 
     const located = await call('GET', res.headers.get('location')!);
@@ -161,22 +106,22 @@ describe('POST /v1/jobs', () => {
   it('does not delay a job submitted without delay or runAt', async () => {
     const job = await submit({ type: 'noop' });
     expect(await bullmqReleaseTime(job.id)).toBeNull();
-    expect(await producer.snapshot('default', job.id)).not.toBeNull();
+    expect(await api.producer.snapshot('default', job.id)).not.toBeNull();
   });
 
   it('runs a past runAt at once: the job reports the time given and BullMQ does not delay it', async () => {
     const job = await submit({ type: 'noop', options: { runAt: '2000-01-01T00:00:00Z' } });
     expect(job.runAt).toBe('2000-01-01T00:00:00.000Z');
     expect(await bullmqReleaseTime(job.id)).toBeNull();
-    expect(await producer.snapshot('default', job.id)).not.toBeNull();
+    expect(await api.producer.snapshot('default', job.id)).not.toBeNull();
   });
 
   // Years before 100 do not read back reliably through the db layer's date parsing, so the contract bounds
   // runAt (2000 to one year ahead); a 202 would also be acceptable if the time came back as given.
   it('answers a past runAt in the years 1-99 with 202 (run now, time as given) or 422, never a 500', async () => {
-    const t = await newTenant();
+    const t = await api.newTenant();
     const res = await call('POST', '/v1/jobs', {
-      as: t.key,
+      key: t.key,
       body: { type: 'noop', options: { runAt: '0030-06-01T00:00:00Z' } },
     });
     expect([202, 422]).toContain(res.status);
@@ -185,7 +130,7 @@ describe('POST /v1/jobs', () => {
       expect(job.runAt).toBe('0030-06-01T00:00:00.000Z');
       expect(await bullmqReleaseTime(job.id)).toBeNull();
     }
-    expect((await call('GET', '/v1/jobs', { as: t.key })).status).toBe(200);
+    expect((await call('GET', '/v1/jobs', { key: t.key })).status).toBe(200);
   });
 
   // Postgres stores years 1-9999 only; the contract rejects what cannot be stored.
@@ -201,9 +146,9 @@ describe('POST /v1/jobs', () => {
   );
 
   it('rejects delay and runAt together with 422 naming options.runAt, and stores nothing', async () => {
-    const { tenantId: t, key: k } = await newTenant();
+    const { tenantId: t, key: k } = await api.newTenant();
     const res = await call('POST', '/v1/jobs', {
-      as: k,
+      key: k,
       body: { type: 'noop', options: { delay: 1_000, runAt: new Date(Date.now() + 60_000).toISOString() } },
     });
     expect(res.status).toBe(422);
@@ -216,7 +161,7 @@ describe('POST /v1/jobs', () => {
   it('stores options.priority and hands it to BullMQ', async () => {
     const job = await submit({ type: 'noop', options: { priority: 7 } });
     expect(job.priority).toBe(7);
-    expect(await producer.redis.hget(`${prefix}:default:${job.id}`, 'priority')).toBe('7');
+    expect(await api.producer.redis.hget(`${api.prefix}:default:${job.id}`, 'priority')).toBe('7');
     const top = await submit({ type: 'noop', options: { priority: MAX_PRIORITY } });
     expect(top.priority).toBe(MAX_PRIORITY);
   });
@@ -297,7 +242,7 @@ describe('POST /v1/jobs', () => {
   });
 
   it('persists and enqueues nothing for any rejected submit', async () => {
-    const { tenantId: t, key: k } = await newTenant();
+    const { tenantId: t, key: k } = await api.newTenant();
     const rejected: Array<[number, CallInit]> = [
       [422, { body: { type: 'nope' } }],
       [422, { body: { type: 'noop', payload: { sleepMs: -1 } } }],
@@ -309,7 +254,7 @@ describe('POST /v1/jobs', () => {
       [413, { body: { type: 'noop', payload: { echo: 'x'.repeat(1024 * 1024) } } }],
     ];
     for (const [status, init] of rejected) {
-      const res = await call('POST', '/v1/jobs', { ...init, as: k });
+      const res = await call('POST', '/v1/jobs', { ...init, key: k });
       expect(res.status, JSON.stringify(init).slice(0, 80)).toBe(status);
     }
     expect(await countJobs(t)).toBe(0);

@@ -1,9 +1,13 @@
 import { findJob, listJobEvents, listJobs, requestCancel, requeueJob } from '@conveyor/db';
 import {
+  AppError,
   createJobRequest,
+  createJobsBatchRequest,
+  type FieldError,
   fieldErrors,
   invalidParameter,
   invalidState,
+  isTerminal,
   isUuid,
   JOB_STATUSES,
   type JobStatus,
@@ -17,9 +21,30 @@ import type { AppDeps, AppEnv } from '../deps';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { etagOf, matchesIfNoneMatch } from '../http/etag';
 import { readRawJson } from '../http/json-body';
-import { buildJobRow, enqueueRef, parseIdempotencyKey, submitJob } from '../jobs/submit';
+import { assertActiveJobCapacity } from '../jobs/active-cap';
+import {
+  announceChange,
+  buildJobRow,
+  enqueueRef,
+  parseIdempotencyKey,
+  submitBatch,
+  submitJob,
+} from '../jobs/submit';
+import { streamJobEvents, wantsEventStream } from '../live/job-events-stream';
+import { pollingWatcher } from '../live/job-watch';
 import type { createAuthenticator } from '../middleware/auth';
 import { acceptedView, parseFields, pickFields, toJobView } from '../views/job';
+
+/** `wait=<seconds, 0–30>` on a single read. */
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > 30) {
+    throw invalidParameter('wait must be a whole number of seconds from 0 to 30.', [
+      { path: 'wait', message: 'expected 0–30' },
+    ]);
+  }
+  return Number(raw);
+}
 
 const commaList = (max: number) =>
   z
@@ -57,6 +82,9 @@ const listQuery = z
   })
   .strict();
 
+/** Per-user answers that may change at any moment: a cache keeps them only to revalidate them. */
+const LIVE_CACHE_CONTROL = 'private, no-cache';
+
 /** Another tenant's id, a random id and a malformed id all answer the same 404. */
 function jobIdParam(c: Context<AppEnv>): string {
   const id = c.req.param('id') ?? '';
@@ -68,6 +96,14 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   const app = new Hono<AppEnv>();
   const read = requireScope('jobs:read');
   const write = requireScope('jobs:write');
+
+  // A finished job changes only through POST …/retry (failed or canceled ones), whose answer carries the new
+  // state and names the job in Content-Location (caches may drop their copy on it). A browser that reads the
+  // job again within the max-age may still be shown the finished state: the price of not asking again for
+  // jobs that almost never change. A job that can still change is revalidated (ETag) on every read.
+  const terminalMaxAge = deps.terminalJobMaxAgeS ?? 60;
+  const jobCacheControl = (status: JobStatus) =>
+    isTerminal(status) && terminalMaxAge > 0 ? `private, max-age=${terminalMaxAge}` : LIVE_CACHE_CONTROL;
 
   const accepted = (c: Context<AppEnv>, view: Partial<JobView>, extra: Record<string, string> = {}) =>
     c.json(view, 202, { Location: `/v1/jobs/${view.id}`, ...extra });
@@ -83,10 +119,42 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       idempotencyKey,
       rawBody: raw,
     });
+    await assertActiveJobCapacity(deps.db, c, 1);
     const { row, replayed } = await submitJob({ ...deps, log: c.get('log') }, values);
     return replayed
       ? accepted(c, acceptedView(row), { 'Idempotent-Replayed': 'true' })
       : accepted(c, toJobView(row));
+  });
+
+  app.post('/batch', write, async (c) => {
+    if (c.req.header('idempotency-key') !== undefined) {
+      throw invalidParameter(
+        'Idempotency-Key is not supported on batch submits; a batch is atomic, so retry it whole.',
+        [{ path: 'Idempotency-Key', message: 'not supported here' }],
+      );
+    }
+    const raw = await readRawJson(c);
+    const parsed = createJobsBatchRequest.safeParse(raw);
+    if (!parsed.success) throw validationFailed(fieldErrors(parsed.error.issues));
+    const context = { tenantId: c.get('auth').tenantId, requestId: c.get('requestId'), rawBody: raw };
+    const problems: FieldError[] = [];
+    const values = parsed.data.jobs.flatMap((job, i) => {
+      try {
+        return [buildJobRow(job, context)];
+      } catch (error) {
+        if (!(error instanceof AppError) || !error.errors) throw error;
+        problems.push(...error.errors.map((e) => ({ ...e, path: `jobs.${i}.${e.path}` })));
+        return [];
+      }
+    });
+    if (problems.length)
+      throw validationFailed(
+        problems.slice(0, 100),
+        'Some jobs in the batch are not valid; none was accepted.',
+      );
+    await assertActiveJobCapacity(deps.db, c, values.length);
+    const rows = await submitBatch({ ...deps, log: c.get('log') }, values);
+    return c.json({ data: rows.map(toJobView) }, 202);
   });
 
   app.get('/', read, async (c) => {
@@ -112,17 +180,39 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       next.searchParams.set('cursor', nextCursor);
       c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
     }
-    return c.json({ data: rows.map((r) => pickFields(toJobView(r), fields)), nextCursor });
+    return c.json({ data: rows.map((r) => pickFields(toJobView(r), fields)), nextCursor }, 200, {
+      'Cache-Control': LIVE_CACHE_CONTROL,
+    });
   });
 
   app.get('/:id', read, async (c) => {
     const fields = parseFields(c.req.query('fields'));
-    const row = await findJob(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    const wait = parseWait(c.req.query('wait'));
+    const tenantId = c.get('auth').tenantId;
+    const id = jobIdParam(c);
+    // ?wait=N holds the answer until the job is terminal or N seconds pass. The watcher exists before the
+    // first read, so a change between that read and the wait still wakes it.
+    const watcher = wait > 0 ? (deps.watch?.watchJob(id) ?? pollingWatcher()) : null;
+    let row = await findJob(deps.db, tenantId, id).catch((error: unknown) => {
+      watcher?.close();
+      throw error;
+    });
+    if (watcher) {
+      const deadline = Date.now() + wait * 1_000;
+      try {
+        while (row && !isTerminal(row.status) && Date.now() < deadline) {
+          if (await watcher.next(deadline - Date.now(), c.req.raw.signal))
+            row = await findJob(deps.db, tenantId, id);
+          if (c.req.raw.signal.aborted) break;
+        }
+      } finally {
+        watcher.close();
+      }
+    }
     if (!row) throw notFound('job');
     const body = JSON.stringify(pickFields(toJobView(row), fields));
     const etag = etagOf(body);
-    // The job can still change (even a finished one can be retried), so caches must revalidate.
-    const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' };
+    const headers = { ETag: etag, 'Cache-Control': jobCacheControl(row.status) };
     if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
     return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
   });
@@ -131,8 +221,13 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
     const tenantId = c.get('auth').tenantId;
     const id = jobIdParam(c);
     if (!(await findJob(deps.db, tenantId, id))) throw notFound('job');
+    if (wantsEventStream(c)) return streamJobEvents(c, deps, tenantId, id);
     const events = await listJobEvents(deps.db, tenantId, id);
-    return c.json({ data: events.map((e) => ({ at: e.at.toISOString(), type: e.type, data: e.data })) });
+    return c.json(
+      { data: events.map((e) => ({ at: e.at.toISOString(), type: e.type, data: e.data })) },
+      200,
+      { 'Cache-Control': LIVE_CACHE_CONTROL },
+    );
   });
 
   app.post('/:id/cancel', write, async (c) => {
@@ -151,6 +246,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
         .publishCancel(row.id)
         .catch((error: unknown) => log.warn({ err: error }, 'could not publish cancel'));
     }
+    announceChange(deps.producer, row);
     return c.json(toJobView(row), 202);
   });
 
@@ -165,7 +261,8 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       .catch((error: unknown) =>
         c.get('log').warn({ err: error }, 'enqueue of retried job failed; the reconciler will enqueue it'),
       );
-    return c.json(toJobView(outcome.row), 202);
+    announceChange(deps.producer, outcome.row);
+    return c.json(toJobView(outcome.row), 202, { 'Content-Location': `/v1/jobs/${outcome.row.id}` });
   });
 
   return app;

@@ -50,6 +50,38 @@ export type HandlerMap = { [T in JobType]: Handler<T> };
 export interface HandlerSettings {
   /** How long artifacts are kept, in ms. */
   fileRetentionMs: number;
+  email: EmailSettings;
+  image: ImageSettings;
+}
+
+/** The `image.resize` kind's limits and URL-fetch policy (FETCH_* and IMAGE_* variables). */
+export interface ImageSettings {
+  /** Hosts, addresses and CIDRs a source URL may reach although private or loopback (FETCH_ALLOWLIST). */
+  fetchAllowlist: string[];
+  /** Largest image fetched from a URL, in bytes. */
+  fetchMaxBytes: number;
+  /** Time for a whole URL fetch, redirects included, in ms. */
+  fetchTimeoutMs: number;
+  /** Largest image decoded or produced, in pixels (width × height); sharp's own default is 268 MP. */
+  maxPixels: number;
+}
+
+/** The `email.send` kind's SMTP settings (SMTP_* variables). */
+export interface EmailSettings {
+  /** `smtp://` or `smtps://` URL of the server; query parameters are nodemailer options (`?ignoreTLS=true`). */
+  url: string;
+  /** Sender when a payload names none: `user@example.com` or `Name <user@example.com>`. */
+  from: string;
+  /** Right-hand side of the Message-ID, `<jobId@messageIdDomain>`. */
+  messageIdDomain: string;
+  /** Most SMTP connections open at once; further sends wait for a free one. */
+  poolSize: number;
+  /** How long to wait for the TCP (or TLS) connection, in ms. */
+  connectionTimeoutMs: number;
+  /** How long to wait for the server's 220 greeting once connected, in ms. */
+  greetingTimeoutMs: number;
+  /** How long the connection may sit without traffic during a send, in ms. */
+  socketTimeoutMs: number;
 }
 
 /** What handlers are built from; kinds that hold connections (an SMTP pool) create them here. */

@@ -12,7 +12,9 @@ import { isActive } from './status';
 
 export type StartOutcome =
   | { kind: 'run'; row: JobRow }
-  | { kind: 'skip'; reason: 'missing' | 'stale_generation' | 'terminal' | 'canceled' | 'exhausted' };
+  | { kind: 'skip'; reason: 'missing' | 'stale_generation' | 'terminal' }
+  /** The start itself ended the job: `row` is its final state. */
+  | { kind: 'skip'; reason: 'canceled' | 'exhausted'; row: JobRow };
 
 export const EXHAUSTED_ERROR: JobErrorBody = {
   code: 'attempts_exhausted',
@@ -51,14 +53,19 @@ export async function startAttempt(db: Db, id: string, generation: number): Prom
     return { kind: 'skip', reason: 'terminal' };
   const scope = and(eq(jobs.id, id), eq(jobs.generation, generation), isActive());
   if (current.cancelRequestedAt) {
-    await db.update(jobs).set({ status: 'canceled', finishedAt: now, updatedAt: now }).where(scope);
-    return { kind: 'skip', reason: 'canceled' };
+    const [ended] = await db
+      .update(jobs)
+      .set({ status: 'canceled', finishedAt: now, updatedAt: now })
+      .where(scope)
+      .returning();
+    return ended ? { kind: 'skip', reason: 'canceled', row: ended } : { kind: 'skip', reason: 'terminal' };
   }
-  await db
+  const [ended] = await db
     .update(jobs)
     .set({ status: 'failed', error: EXHAUSTED_ERROR, finishedAt: now, updatedAt: now })
-    .where(scope);
-  return { kind: 'skip', reason: 'exhausted' };
+    .where(scope)
+    .returning();
+  return ended ? { kind: 'skip', reason: 'exhausted', row: ended } : { kind: 'skip', reason: 'terminal' };
 }
 
 const runningWithFence = (id: string, fence: number) =>

@@ -54,6 +54,17 @@ export async function insertJob(db: Db, values: NewJobRow): Promise<InsertedJob>
   throw new Error('idempotency key kept changing hands');
 }
 
+/**
+ * Inserts many jobs in one statement, so the batch commits or fails as a whole. Rows come back in the
+ * order of `values` (RETURNING order is not guaranteed, so they are matched by id).
+ */
+export async function insertJobs(db: Db, values: NewJobRow[]): Promise<JobRow[]> {
+  if (values.length === 0) return [];
+  const rows = await db.insert(jobs).values(values).returning();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return values.map((v) => byId.get(v.id)!);
+}
+
 export async function findJob(db: Db, tenantId: string, id: string): Promise<JobRow | undefined> {
   const [row] = await db
     .select()

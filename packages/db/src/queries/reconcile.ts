@@ -6,6 +6,7 @@ import { isActive } from './status';
 
 export interface ActiveJobRef {
   id: string;
+  tenantId: string;
   type: string;
   queue: string;
   status: string;
@@ -30,6 +31,7 @@ export function scanQuietActiveJobs(
   return db
     .select({
       id: jobs.id,
+      tenantId: jobs.tenantId,
       type: jobs.type,
       queue: jobs.queue,
       status: jobs.status,

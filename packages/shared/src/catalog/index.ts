@@ -1,10 +1,43 @@
 import type { z } from 'zod';
+import { emailSend } from './email-send';
+import { imageResize } from './image-resize';
 import type { JobKind } from './kind';
 import { noop } from './noop';
+import { reportGenerate } from './report-generate';
 
+export {
+  type EmailSendPayload,
+  type EmailSendResult,
+  emailMailbox,
+  emailSendPayload,
+  emailSendResult,
+  MAX_RECIPIENTS,
+  MAX_RECIPIENTS_PER_FIELD,
+  type Mailbox,
+  parseMailbox,
+} from './email-send';
+export {
+  IMAGE_FITS,
+  IMAGE_OUTPUT_FORMATS,
+  type ImageOutputFormat,
+  imageResizePayload,
+  imageResizeResult,
+  imageVariant,
+  MAX_IMAGE_VARIANTS,
+} from './image-resize';
 export type { JobKind } from './kind';
 export { defineKind } from './kind';
 export { noopPayload } from './noop';
+export {
+  MAX_REPORT_RANGE_DAYS,
+  REPORT_FORMATS,
+  REPORT_GROUP_BY,
+  REPORT_NAMES,
+  type ReportFormat,
+  type ReportGroupBy,
+  reportGeneratePayload,
+  reportGenerateResult,
+} from './report-generate';
 
 /**
  * The job catalog: kind → queue, schemas, retry and timeout defaults. The worker's handler map is typed
@@ -12,6 +45,9 @@ export { noopPayload } from './noop';
  */
 export const catalog = {
   noop,
+  'email.send': emailSend,
+  'image.resize': imageResize,
+  'report.generate': reportGenerate,
 } as const satisfies Record<string, JobKind>;
 
 export type JobType = keyof typeof catalog;

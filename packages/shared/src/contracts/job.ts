@@ -83,3 +83,11 @@ export const jobEventView = z
   .object({ at: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) })
   .meta({ id: 'JobEvent' });
 export type JobEventView = z.infer<typeof jobEventView>;
+
+/** Most jobs one batch submit may carry. */
+export const MAX_BATCH = 1_000;
+
+export const createJobsBatchRequest = z
+  .object({ jobs: z.array(createJobRequest).min(1).max(MAX_BATCH) })
+  .strict()
+  .meta({ id: 'SubmitBatch' });

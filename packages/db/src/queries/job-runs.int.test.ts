@@ -134,7 +134,11 @@ describe('startAttempt', () => {
     await run(job.id);
     await run(job.id);
     // The worker running attempt 2 died; the row is still `running` when BullMQ offers the job again.
-    expect(await startAttempt(t.db, job.id, 0)).toMatchObject({ kind: 'skip', reason: 'exhausted', row: { status: 'failed' } });
+    expect(await startAttempt(t.db, job.id, 0)).toMatchObject({
+      kind: 'skip',
+      reason: 'exhausted',
+      row: { status: 'failed' },
+    });
     const row = await rowOf(job.id);
     expect(row).toMatchObject({ status: 'failed', attempts: 2, fence: 2, error: EXHAUSTED_ERROR });
     expect(row.error?.code).toBe('attempts_exhausted');
@@ -146,7 +150,11 @@ describe('startAttempt', () => {
     const job = await queuedJob();
     await run(job.id);
     expect((await requestCancel(t.db, tenantId, job.id)).outcome).toBe('requested');
-    expect(await startAttempt(t.db, job.id, 0)).toMatchObject({ kind: 'skip', reason: 'canceled', row: { status: 'canceled' } });
+    expect(await startAttempt(t.db, job.id, 0)).toMatchObject({
+      kind: 'skip',
+      reason: 'canceled',
+      row: { status: 'canceled' },
+    });
     const row = await rowOf(job.id);
     expect(row).toMatchObject({ status: 'canceled', attempts: 1, fence: 1 });
     expect(row.finishedAt).toBeInstanceOf(Date);

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'idempotency_key_reused'
   | 'rate_limited'
+  | 'range_not_satisfiable'
   | 'unavailable'
   | 'internal';
 

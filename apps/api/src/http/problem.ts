@@ -12,6 +12,7 @@ const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'Validation failed',
   idempotency_key_reused: 'Idempotency key reused',
   rate_limited: 'Too many requests',
+  range_not_satisfiable: 'Range not satisfiable',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
 };

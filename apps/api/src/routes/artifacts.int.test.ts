@@ -168,7 +168,8 @@ describe('GET /v1/artifacts/{id}', () => {
       const res = await downloadRange(range);
       expect(res.status).toBe(416);
       expect(res.headers.get('content-range')).toBe(`bytes */${CONTENT.length}`);
-      expect(await res.text()).toBe('');
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await res.json()) as { code: string }).code).toBe('range_not_satisfiable');
       expect(res.headers.get('cache-control')).not.toMatch(/max-age|immutable/);
     },
   );

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { findArtifact, findJob, listArtifacts } from '@conveyor/db';
-import { isUuid, notFound } from '@conveyor/shared';
+import { AppError, isUuid, notFound } from '@conveyor/shared';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps';
 import { matchesIfNoneMatch } from '../http/etag';
@@ -70,11 +70,18 @@ export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof cr
     const range = ifRange && ifRange !== etag ? null : parseRange(c.req.header('range'), row.bytes);
     if (range === 'unsatisfiable') {
       // Not the artifact: none of its representation or year-long caching headers, only its size.
-      return c.body(null, 416, {
-        'Accept-Ranges': 'bytes',
-        'Cache-Control': 'no-store',
-        'Content-Range': `bytes */${row.bytes}`,
-      });
+      throw new AppError(
+        'range_not_satisfiable',
+        416,
+        `The range is outside the artifact's ${row.bytes} bytes.`,
+        {
+          headers: {
+            'Accept-Ranges': 'bytes',
+            'Cache-Control': 'no-store',
+            'Content-Range': `bytes */${row.bytes}`,
+          },
+        },
+      );
     }
     const status = range ? 206 : 200;
     const sent = {

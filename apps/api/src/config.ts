@@ -1,5 +1,9 @@
 import { envInt, envLogLevel, envString, envUrl, parseEnv, splitList } from '@conveyor/shared';
 import { z } from 'zod';
+import type { JwtOptions } from './middleware/jwt';
+
+/** An optional string; empty counts as unset. */
+const optionalString = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
 /** An origin as browsers send it: scheme, lower-case host, port; no path, no trailing slash. */
 const isOrigin = (value: string) => {
@@ -29,9 +33,33 @@ const schema = z.object({
   LOG_LEVEL: envLogLevel(),
   /** Bearer token for /v1/admin/*; admin endpoints answer 404 while it is unset. */
   ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
+  /** Bearer token GET /metrics requires; unset = the endpoint is open (keep it off the public network). */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
   BODY_LIMIT_BYTES: envInt(1024 * 1024, 1024),
   API_DB_POOL_SIZE: envInt(10, 1, 100),
   AUTH_CACHE_TTL_MS: envInt(5_000, 0, 60_000),
+  /** JWKS of the token issuer (http/https); turns on RS256/ES256/EdDSA JWT bearer tokens. */
+  JWT_JWKS_URL: optionalString().refine((v) => {
+    if (v === undefined) return true;
+    try {
+      return ['http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL'),
+  /** Shared secret for HS256 JWT bearer tokens (at least 32 bytes); exclusive with JWT_JWKS_URL. */
+  JWT_HS256_SECRET: optionalString().refine(
+    (v) => v === undefined || Buffer.byteLength(v, 'utf8') >= 32,
+    'must be at least 32 bytes',
+  ),
+  /** Required `iss` and `aud` of JWTs; both must be set when JWT is on. */
+  JWT_ISSUER: optionalString(),
+  JWT_AUDIENCE: optionalString(),
+  /** The claims carrying the tenant id and the scopes (space-separated string or array). */
+  JWT_TENANT_CLAIM: envString('tenant_id'),
+  JWT_SCOPES_CLAIM: envString('scope'),
+  /** Allowed clock skew when checking exp/nbf/iat, in s. */
+  JWT_CLOCK_TOLERANCE_S: envInt(30, 0, 300),
   API_SHUTDOWN_GRACE_MS: envInt(10_000, 0),
   STORAGE_DIR: envString('.data/storage'),
   UPLOAD_LIMIT_BYTES: envInt(25 * 1024 * 1024, 1024),
@@ -60,6 +88,34 @@ const schema = z.object({
 
 export type ApiConfig = z.infer<typeof schema>;
 
+/** JWT is on with a JWKS URL or an HS256 secret (not both), and then needs an issuer and an audience. */
+const checked = schema.superRefine((env, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (env.JWT_JWKS_URL && env.JWT_HS256_SECRET) {
+    problem('JWT_HS256_SECRET', 'must not be set together with JWT_JWKS_URL (choose one)');
+  }
+  const on = Boolean(env.JWT_JWKS_URL || env.JWT_HS256_SECRET);
+  for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+    if (on && !env[name]) problem(name, 'is required when JWT_JWKS_URL or JWT_HS256_SECRET is set');
+    if (!on && env[name]) problem(name, 'is set but JWT is off (set JWT_JWKS_URL or JWT_HS256_SECRET)');
+  }
+});
+
+/** The JWT settings of `config`, or undefined when JWT is off. */
+export function jwtOptions(config: ApiConfig): JwtOptions | undefined {
+  const { JWT_JWKS_URL: jwksUrl, JWT_HS256_SECRET: hs256Secret, JWT_ISSUER, JWT_AUDIENCE } = config;
+  if (!(jwksUrl || hs256Secret) || !JWT_ISSUER || !JWT_AUDIENCE) return undefined;
+  return {
+    jwksUrl,
+    hs256Secret,
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+    tenantClaim: config.JWT_TENANT_CLAIM,
+    scopesClaim: config.JWT_SCOPES_CLAIM,
+    clockToleranceS: config.JWT_CLOCK_TOLERANCE_S,
+  };
+}
+
 /** The only place the API reads the environment. Throws ConfigError listing every problem. */
 export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig =>
-  parseEnv(schema, env);
+  parseEnv(checked, env);

@@ -4,6 +4,8 @@ import type { Logger } from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
 import type { EffectiveLimits } from './limits/tenant-limits';
 import type { JobWatch } from './live/job-watch';
+import type { ApiMetrics } from './metrics/registry';
+import type { JwtOptions } from './middleware/jwt';
 import type { LimitOptions } from './middleware/rate-limit';
 
 /** What the app is built from; tests pass real ones pointed at their own database and key prefix. */
@@ -16,6 +18,8 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   /** How long a verified API key is trusted without a database read, in ms; default 5 000. */
   authCacheTtlMs?: number;
+  /** JWT bearer tokens (JWKS or HS256) besides API keys; default none = only API keys are accepted. */
+  jwt?: JwtOptions | undefined;
   /** Where uploads and artifacts live (shared with the workers). */
   store: BlobStore;
   /** Largest upload, in bytes; default 25 MiB. */
@@ -34,6 +38,12 @@ export interface AppDeps {
   hstsMaxAgeS?: number;
   /** Cache-Control max-age of a GET of a finished job, in s; default 60; 0 = `no-cache` like a live job. */
   terminalJobMaxAgeS?: number;
+  /** Serve `GET /v1/jobs/:id` through the Redis read cache (`producer.jobCache`); default true. */
+  readCache?: boolean;
+  /** The Prometheus registry served at /metrics; default one without process metrics (main.ts adds them). */
+  metrics?: ApiMetrics;
+  /** Bearer token /metrics requires; default none = the endpoint is open (keep it on a private network). */
+  metricsToken?: string | undefined;
 }
 
 export interface AuthContext {

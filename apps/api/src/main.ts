@@ -4,9 +4,10 @@ import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@c
 import { createLocalDiskStore } from '@conveyor/storage';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
-import { type ApiConfig, loadApiConfig } from './config';
+import { type ApiConfig, jwtOptions, loadApiConfig } from './config';
 import { applyServerTimeouts } from './http/server-timeouts';
 import { createJobWatch } from './live/job-watch';
+import { createApiMetrics } from './metrics/registry';
 
 let config: ApiConfig;
 try {
@@ -43,8 +44,11 @@ const app = createApp({
   producer,
   log,
   adminToken: config.ADMIN_TOKEN,
+  metrics: createApiMetrics(),
+  metricsToken: config.METRICS_TOKEN,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
+  jwt: jwtOptions(config),
   store: createLocalDiskStore(config.STORAGE_DIR),
   uploadLimitBytes: config.UPLOAD_LIMIT_BYTES,
   fileRetentionMs: config.FILE_RETENTION_HOURS * 3_600_000,

@@ -43,6 +43,11 @@ const schema = z.object({
   WORKER_DB_POOL_SIZE: envInt(10, 1, 100),
   WORKER_DB_OUTAGE_RETRY_MS: envInt(30_000, 0),
   WORKER_CANCEL_POLL_MS: envInt(5_000, 100),
+  /** Port of the worker's Prometheus endpoint (GET /metrics); 0 = off. */
+  WORKER_METRICS_PORT: envInt(9464, 0, 65_535),
+  WORKER_METRICS_HOST: envString('0.0.0.0'),
+  /** How often the worker writes its heartbeat (fleet view in GET /v1/queues), in ms. */
+  WORKER_HEARTBEAT_INTERVAL_MS: envInt(5_000, 500, 60_000),
   STORAGE_DIR: envString('.data/storage'),
   FILE_RETENTION_HOURS: envInt(168, 1),
   FILE_SWEEP_INTERVAL_MS: envInt(3_600_000, 1_000),

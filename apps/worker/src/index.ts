@@ -6,4 +6,5 @@ export {
   type HandlerMap,
   type HandlerSet,
 } from './handlers/index';
+export { createWorkerMetrics, type WorkerMetrics } from './metrics';
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './runtime';

@@ -38,6 +38,29 @@ export interface JobRunnerDeps {
   dbOutageRetryMs: number;
   /** Tells API instances a job changed (wakes long-polls and event streams); fire-and-forget. */
   notify: (change: JobChange) => void;
+  /**
+   * Wraps every write of a job's row so the API's read cache never serves a view older than it (the
+   * producer's `jobCache.guard`); default: the write alone. Notices and BullMQ outcomes follow it.
+   */
+  guardWrite?: <T>(id: string, write: () => Promise<T>) => Promise<T>;
+  /** Counts attempts and outcomes (Prometheus, throughput); default none. */
+  metrics?: JobRunnerMetrics;
+}
+
+/** How an attempt ended: `interrupted` = handed back by a shutdown, `retrying` = failed with a retry left. */
+export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'canceled' | 'interrupted';
+
+/** The runner's metric hooks; called synchronously, so they must be cheap and must not throw. */
+export interface JobRunnerMetrics {
+  attemptStarted(kind: string, queue: string): void;
+  /** `code` is the error code of a failed or retrying attempt. */
+  attemptEnded(ended: {
+    kind: string;
+    queue: string;
+    outcome: AttemptOutcome;
+    durationS: number;
+    code?: string;
+  }): void;
 }
 
 /** What the processor returns to BullMQ: kept as the job's return value for the reconciler. */
@@ -59,7 +82,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export function createJobRunner(deps: JobRunnerDeps) {
   const active = new Map<string, AbortController>();
-  const db = <T>(fn: () => Promise<T>) => withDbRetry(fn, deps.dbOutageRetryMs);
+  const guard = deps.guardWrite ?? (<T>(_id: string, write: () => Promise<T>) => write());
+  /** A row write, retried through a short outage, inside the read-cache guard. */
+  const db = <T>(id: string, fn: () => Promise<T>) => guard(id, () => withDbRetry(fn, deps.dbOutageRetryMs));
   const notifyChange = (row: Pick<JobRow, 'id' | 'tenantId' | 'type' | 'status'>) =>
     deps.notify({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
 
@@ -67,7 +92,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const id = job.id!;
     let start: Awaited<ReturnType<typeof startAttempt>>;
     try {
-      start = await db(() => startAttempt(deps.db, id, job.data.gen));
+      start = await db(id, () => startAttempt(deps.db, id, job.data.gen));
     } catch (error) {
       if (isDbUnavailable(error) && token) {
         // Not an attempt: hand the job back without spending its budget and try again shortly.
@@ -99,6 +124,15 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const signal = AbortSignal.any([stop.signal, timeout]);
     const fence = row.fence;
     const startedAt = performance.now();
+    deps.metrics?.attemptStarted(row.type, row.queue);
+    const ended = (outcome: AttemptOutcome, code?: string) =>
+      deps.metrics?.attemptEnded({
+        kind: row.type,
+        queue: row.queue,
+        outcome,
+        durationS: (performance.now() - startedAt) / 1_000,
+        ...(code === undefined ? {} : { code }),
+      });
     log.info('job started');
     notifyChange(row);
     const changed = (status: JobRow['status']) => notifyChange({ ...row, status });
@@ -125,11 +159,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
         // Best effort: a progress write lost to a database outage must not fail the job.
         progress: async (percent: number) => {
           try {
-            const { cancelRequested } = await recordProgress(deps.db, {
-              id: row.id,
-              fence,
-              progress: percent,
-            });
+            const { cancelRequested } = await guard(row.id, () =>
+              recordProgress(deps.db, { id: row.id, fence, progress: percent }),
+            );
             if (cancelRequested) stop.abort('canceled' satisfies StopReason);
           } catch (error) {
             if (!isDbUnavailable(error)) throw error;
@@ -144,7 +176,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       active.delete(row.id);
     }
     try {
-      const recorded = await db(() => completeAttempt(deps.db, { id: row.id, fence, result }));
+      const recorded = await db(row.id, () => completeAttempt(deps.db, { id: row.id, fence, result }));
       if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
       else {
         log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');
@@ -156,6 +188,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       // the reconciler writes it to Postgres once Postgres is back.
       log.error({ err: error }, 'job succeeded but postgres is unreachable; the reconciler will record it');
     }
+    ended('succeeded');
     return { result, fence };
 
     /**
@@ -164,7 +197,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
      */
     async function tolerateOutage(write: () => Promise<boolean>): Promise<boolean> {
       try {
-        return await db(write);
+        return await db(row.id, write);
       } catch (error) {
         if (!isDbUnavailable(error)) throw error;
         log.error({ err: error }, 'outcome not recorded: postgres unreachable');
@@ -178,6 +211,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
         await tolerateOutage(() => cancelAttempt(deps.db, { id: row.id, fence }));
         log.info('job canceled while running');
         changed('canceled');
+        ended('canceled');
         throw new UnrecoverableError('canceled');
       }
       if (reason === 'shutdown') {
@@ -185,6 +219,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
         await tolerateOutage(() => interruptAttempt(deps.db, { id: row.id, fence }));
         log.warn('job interrupted by shutdown; returned to the queue');
         changed('retrying');
+        ended('interrupted');
         if (token) await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -200,6 +235,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       );
       if (!recorded) log.warn('stale attempt: its failure was discarded (a newer attempt owns the job)');
       else changed(delay === null ? 'failed' : 'retrying');
+      ended(delay === null ? 'failed' : 'retrying', body.code);
       if (delay === null) {
         log.error({ err: error, code: body.code }, 'job failed');
         throw new UnrecoverableError(body.message);

@@ -63,6 +63,10 @@ const runtime = await startWorkerRuntime({
   dbOutageRetryMs: config.WORKER_DB_OUTAGE_RETRY_MS,
   cancelPollMs: config.WORKER_CANCEL_POLL_MS,
   reconcile: { intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_GRACE_MS },
+  ...(config.WORKER_METRICS_PORT === 0
+    ? {}
+    : { metricsServer: { port: config.WORKER_METRICS_PORT, host: config.WORKER_METRICS_HOST } }),
+  heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS,
 });
 
 onShutdownSignals(log, config.WORKER_SHUTDOWN_GRACE_MS + 15_000, async () => {

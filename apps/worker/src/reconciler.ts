@@ -14,6 +14,12 @@ export interface ReconcilerDeps {
   graceMs: number;
   /** Rows read per page. */
   batchSize?: number;
+  /** Counts what each pass repaired; default none. */
+  metrics?: ReconcilerMetrics;
+}
+
+export interface ReconcilerMetrics {
+  passCompleted(report: ReconcileReport): void;
 }
 
 export interface ReconcileReport {
@@ -54,16 +60,18 @@ export function createReconciler(deps: ReconcilerDeps) {
     const ref = { id: row.id, generation: row.generation };
     // A canceled attempt ends in BullMQ's failed set; the cancel request on the row says what it was.
     const status = snap.state === 'completed' ? 'succeeded' : row.cancelRequestedAt ? 'canceled' : 'failed';
-    const settled =
+    // Inside the read-cache guard, so no API read is served the cached pre-settle view after the commit.
+    const settled = await deps.producer.jobCache.guard(row.id, () =>
       status === 'succeeded'
-        ? await settleFromQueue(deps.db, { ...ref, status, result: value?.result })
+        ? settleFromQueue(deps.db, { ...ref, status, result: value?.result })
         : status === 'canceled'
-          ? await settleFromQueue(deps.db, { ...ref, status })
-          : await settleFromQueue(deps.db, {
+          ? settleFromQueue(deps.db, { ...ref, status })
+          : settleFromQueue(deps.db, {
               ...ref,
               status,
               error: { code: 'failed', message: snap.failedReason ?? 'The job failed.' },
-            });
+            }),
+    );
     if (!settled) return 'wait' as const;
     deps.producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status });
     return 'settled' as const;
@@ -101,6 +109,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       }
       if (rows.length < batchSize) break;
     }
+    deps.metrics?.passCompleted(report);
     if (report.enqueued || report.settled) deps.log.info(report, 'reconciler repaired jobs');
     return report;
   }

@@ -1,12 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '@conveyor/db';
-import { createProducer, createQueueWorker, type QueueWorker, subscribeCancels } from '@conveyor/queue';
+import {
+  countJobOutcome,
+  createProducer,
+  createQueueWorker,
+  type QueueWorker,
+  removeHeartbeat,
+  subscribeCancels,
+  writeHeartbeat,
+} from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
 import { createFileSweeper } from './file-sweeper';
 import { createHandlers, type HandlerSet, type HandlerSettings } from './handlers/index';
 import { RetryLaterError } from './job-error';
 import { createJobRunner } from './job-runner';
+import { createWorkerMetrics } from './metrics';
+import { type MetricsServer, startMetricsServer } from './metrics-server';
 import { createReconciler } from './reconciler';
 
 export interface WorkerRuntimeOptions {
@@ -29,12 +41,22 @@ export interface WorkerRuntimeOptions {
   fileSweepIntervalMs: number | false;
   /** Replaces the built-in handlers (tests, or an embedding application). */
   handlers?: HandlerSet;
+  /** Serve Prometheus text at `GET /metrics` on this port (0 = any free port); default no server. */
+  metricsServer?: { port: number; host?: string };
+  /** Include Node's process metrics (`conveyor_process_*`, `conveyor_nodejs_*`); default true. */
+  processMetrics?: boolean;
+  /** How often this process writes its heartbeat to Redis, in ms; default 5 000. */
+  heartbeatIntervalMs?: number;
 }
 
 /** Everything a worker process runs, built from its dependencies; `close()` stops it gracefully. */
 export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
   const { log } = options;
   const producer = createProducer({ redisUrl: options.redisUrl, prefix: options.prefix });
+  const metrics = createWorkerMetrics({
+    processMetrics: options.processMetrics ?? true,
+    activeJobs: () => runner.activeCount,
+  });
   const handlerSet =
     options.handlers ??
     createHandlers({ db: options.db, store: options.store, log, settings: options.handlerSettings });
@@ -46,6 +68,17 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     log,
     dbOutageRetryMs: options.dbOutageRetryMs,
     notify: (change) => producer.publishChange(change),
+    guardWrite: (id, write) => producer.jobCache.guard(id, write),
+    metrics: {
+      attemptStarted: metrics.runner.attemptStarted,
+      attemptEnded: (ended) => {
+        metrics.runner.attemptEnded(ended);
+        if (ended.outcome !== 'succeeded' && ended.outcome !== 'failed') return;
+        const outcome = ended.outcome === 'succeeded' ? 'completed' : 'failed';
+        // A statistic for GET /v1/queues: losing one while Redis is down is fine.
+        countJobOutcome(producer.redis, producer.prefix, ended.queue, outcome).catch(() => {});
+      },
+    },
   });
   const workers: QueueWorker[] = options.queues.map((queue) => {
     const qw = createQueueWorker({
@@ -61,6 +94,10 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
       retryDelay: (_attemptsMade, error) => (error instanceof RetryLaterError ? error.retryDelayMs : 1_000),
     });
     qw.worker.on('error', (error) => log.warn({ err: error, queue }, 'queue worker error'));
+    qw.worker.on('stalled', (jobId) => {
+      metrics.stalled(queue);
+      log.warn({ jobId, queue }, 'stalled job put back in the queue');
+    });
     return qw;
   });
   const cancels = await subscribeCancels(options.redisUrl, options.prefix, (id) => {
@@ -70,7 +107,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     runner.pollCancels().catch((error: unknown) => log.warn({ err: error }, 'cancel poll failed'));
   }, options.cancelPollMs);
   const reconciler = options.reconcile
-    ? createReconciler({ db: options.db, producer, prefix: options.prefix, log, ...options.reconcile })
+    ? createReconciler({
+        db: options.db,
+        producer,
+        prefix: options.prefix,
+        log,
+        metrics: metrics.reconciler,
+        ...options.reconcile,
+      })
     : undefined;
   reconciler?.start();
   const sweeper =
@@ -85,6 +129,35 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
           intervalMs: options.fileSweepIntervalMs,
         });
   sweeper?.start();
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const startedAt = new Date().toISOString();
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
+  const beat = () =>
+    writeHeartbeat(producer.redis, producer.prefix, {
+      id: workerId,
+      hostname: hostname(),
+      pid: process.pid,
+      queues: [...options.queues],
+      concurrency: Object.fromEntries(options.queues.map((q) => [q, options.concurrency[q] ?? 1])),
+      active: runner.activeCount,
+      startedAt,
+      lastSeen: new Date().toISOString(),
+      intervalMs: heartbeatIntervalMs,
+    }).catch(() => {}); // Redis down: the fleet view shows this process gone until it is back.
+  // The first heartbeat goes out as soon as the connection is up, not an interval later.
+  if (producer.redis.status === 'ready') void beat();
+  else producer.redis.once('ready', () => void beat());
+  const heartbeat = setInterval(beat, heartbeatIntervalMs);
+  let metricsServer: MetricsServer | undefined;
+  if (options.metricsServer) {
+    const { port, host = '0.0.0.0' } = options.metricsServer;
+    // A taken port (two workers on one host) must not stop job processing: say so loudly and run on.
+    metricsServer = await startMetricsServer(metrics.registry, port, host).catch((error: unknown) => {
+      log.error({ err: error, port, host }, 'worker metrics server not started (set WORKER_METRICS_PORT)');
+      return undefined;
+    });
+    if (metricsServer) log.info({ port: metricsServer.port, host }, 'worker metrics listening');
+  }
   log.info({ queues: options.queues, concurrency: options.concurrency }, 'worker started');
 
   return {
@@ -93,12 +166,17 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     sweeper,
     producer,
     workers,
+    metrics,
+    workerId,
+    /** The metrics server's port, when it runs. */
+    metricsPort: metricsServer?.port,
     /**
      * Stops taking jobs and lets active ones finish for up to `graceMs`; then asks the rest to stop and
      * hands them back to the queue (another worker takes them at once), and closes connections.
      */
     async close(graceMs: number) {
       clearInterval(cancelPoll);
+      clearInterval(heartbeat);
       await Promise.all([reconciler?.stop(), sweeper?.stop()]);
       const closing = Promise.all(workers.map((w) => w.worker.close()));
       const finished = await Promise.race([closing.then(() => true), sleep(graceMs).then(() => false)]);
@@ -110,6 +188,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
       for (const w of workers) w.disconnect();
       cancels.close();
       await handlerSet.close();
+      await removeHeartbeat(producer.redis, producer.prefix, workerId).catch(() => {});
+      await metricsServer?.close();
       await producer.close();
     },
   };

@@ -28,6 +28,9 @@ export function createDb(url: string, options: DbOptions = {}): DbHandle {
   const client = postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
+    // Seconds between reconnect attempts. postgres.js's default grows to 20 s, which turns a Postgres outage
+    // into requests that hang ever longer instead of quick 503s; capped at 1 s they fail (and recover) fast.
+    backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
     idle_timeout: 60,
     onnotice: () => {},
     connection: {

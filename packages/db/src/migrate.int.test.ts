@@ -69,7 +69,7 @@ describe('migrateDatabase', () => {
     expect(await databaseExists(name)).toBe(true);
     const first = await describeDatabase(url);
     expect(first.tables).toEqual(['api_keys', 'artifacts', 'job_events', 'jobs', 'tenants', 'uploads']);
-    expect(first.triggers).toEqual(['jobs_record_event']);
+    expect([...first.triggers].sort()).toEqual(['jobs_bump_version', 'jobs_record_event']);
     expect(first.migrations).toHaveLength(MIGRATION_COUNT);
 
     await migrateDatabase(url);

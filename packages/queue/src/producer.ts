@@ -1,6 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis, withTimeout } from './connection';
+import { createJobCache, type JobCache } from './job-cache';
 import { type JobChange, publishJobChange } from './job-changes';
 import { type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
 import { assertHashTagPrefix, cancelChannel } from './names';
@@ -11,6 +12,8 @@ export interface ProducerOptions {
   prefix: string;
   /** Longest wait for one Redis call, in ms; default 2 000. */
   timeoutMs?: number;
+  /** Lifetime of a cached job view without invalidation, in ms; default 60 000. */
+  jobCacheTtlMs?: number;
 }
 
 /** What BullMQ holds of one job: what the reconciler compares with the Postgres row. */
@@ -38,10 +41,14 @@ export interface Producer {
   publishCancel(id: string): Promise<void>;
   /** Tells every API instance that a job changed (fire-and-forget). */
   publishChange(change: JobChange): void;
+  /** The read cache of single jobs: the API reads and fills it, every writer invalidates after its commit. */
+  readonly jobCache: JobCache;
   ping(): Promise<void>;
   readonly redis: Redis;
   /** The deployment's hash-tag key prefix, for other keys that belong to it (e.g. the API's rate limits). */
   readonly prefix: string;
+  /** The producer's BullMQ Queue for `name` (made on first use, closed by close()), e.g. for Bull Board. */
+  queue(name: string): Queue<QueueJobData>;
   close(): Promise<void>;
 }
 
@@ -78,9 +85,13 @@ export function createProducer(options: ProducerOptions): Producer {
 
   const add = (ref: EnqueueRef) => queueOf(ref.queue).add(ref.type, { gen: ref.generation }, jobOptions(ref));
 
+  const jobCache = createJobCache(redis, prefix, { ttlMs: options.jobCacheTtlMs });
+
   return {
     redis,
     prefix,
+    jobCache,
+    queue: queueOf,
     enqueue: (ref) => call('enqueue', async () => void (await add(ref))),
     enqueueMany: (refs) =>
       call('enqueueMany', async () => {

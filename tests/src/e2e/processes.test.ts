@@ -1,6 +1,6 @@
+import { ConveyorError, createClient } from '@conveyor/client';
 import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
 import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import type { JobView } from '@conveyor/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../helpers/env';
 import { freePort } from '../helpers/ports';
@@ -9,7 +9,10 @@ import { waitFor } from '../helpers/wait';
 
 const ADMIN = 'e2e-admin-token-0123456789';
 
-/** The real `api` and `worker` processes, started as production starts them, driven over HTTP. */
+/**
+ * The real `api` and `worker` processes, started as production starts them, driven over HTTP through the
+ * typed client (@conveyor/client); only the admin calls, which the client does not cover, use fetch.
+ */
 describe('api and worker processes end to end', () => {
   let db: TestDatabase;
   const prefix = testPrefix();
@@ -32,60 +35,56 @@ describe('api and worker processes end to end', () => {
     await db?.drop();
   });
 
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-    token?: string,
-    headers: Record<string, string> = {},
-  ) => {
+  const admin = async (path: string, body: unknown) => {
     const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
-    return {
-      res,
-      body: res.status === 204 || res.status === 304 ? null : ((await res.json()) as Record<string, unknown>),
-    };
+    expect(res.status).toBe(201);
+    return (await res.json()) as Record<string, unknown>;
   };
 
   it('creates a tenant and key, runs submitted jobs to the end, and shuts down cleanly on SIGTERM', async () => {
-    const tenant = await call('POST', '/v1/admin/tenants', { name: 'e2e' }, ADMIN);
-    expect(tenant.res.status).toBe(201);
-    const created = await call(
-      'POST',
-      `/v1/admin/tenants/${tenant.body!.id}/api-keys`,
-      { scopes: ['jobs:read', 'jobs:write'] },
-      ADMIN,
-    );
-    expect(created.res.status).toBe(201);
-    const key = created.body!.key as string;
+    const tenant = await admin('/v1/admin/tenants', { name: 'e2e' });
+    const created = await admin(`/v1/admin/tenants/${tenant.id}/api-keys`, {
+      scopes: ['jobs:read', 'jobs:write'],
+    });
+    const echoedIds: (string | null)[] = [];
+    const client = createClient({
+      baseUrl: base,
+      apiKey: created.key as string,
+      onResponse: (res) => echoedIds.push(res.headers.get('x-request-id')),
+    });
 
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const payload = i === 0 ? { fail: 'once' } : { echo: i };
-      const { res, body } = await call('POST', '/v1/jobs', { type: 'noop', payload }, key, {
-        'x-request-id': `e2e-${i}`,
-      });
-      expect(res.status).toBe(202);
-      expect(res.headers.get('x-request-id')).toBe(`e2e-${i}`);
-      ids.push(body!.id as string);
+      const payload = i === 0 ? { fail: 'once' as const } : { echo: i };
+      const job = await client.submit({ type: 'noop', payload }, { requestId: `e2e-${i}` });
+      expect(job.status).toBe('queued');
+      expect(echoedIds.at(-1)).toBe(`e2e-${i}`);
+      ids.push(job.id);
     }
     for (const id of ids) {
-      await waitFor(`job ${id} to succeed`, async () => {
-        const { body } = await call('GET', `/v1/jobs/${id}`, undefined, key);
-        return (body as unknown as JobView).status === 'succeeded';
-      });
+      await waitFor(`job ${id} to succeed`, async () => (await client.get(id)).status === 'succeeded');
     }
-    const first = (await call('GET', `/v1/jobs/${ids[0]}`, undefined, key)).body as unknown as JobView;
+    const first = await client.get(ids[0]!);
     expect(first.attempts).toBe(2);
-    const list = await call('GET', '/v1/jobs?status=succeeded&limit=100&fields=status', undefined, key);
-    expect((list.body!.data as unknown[]).length).toBe(20);
+    const list = await client.list({ status: 'succeeded', limit: 100, fields: ['status'] });
+    expect(list.data.length).toBe(20);
+    // Paging through nextCursor (7 a page) reaches every job exactly once.
+    const paged: string[] = [];
+    for await (const job of client.listAll({ limit: 7, fields: ['id'] })) paged.push(job.id);
+    expect(paged.sort()).toEqual([...ids].sort());
+    // The timeline streams over SSE and ends after the terminal event.
+    const streamed: string[] = [];
+    for await (const e of client.streamEvents(ids[0]!)) streamed.push(e.type);
+    expect(streamed.at(-1)).toBe('succeeded');
+    expect((await client.events(ids[0]!)).map((e) => e.type)).toEqual(streamed);
+    // Errors come back as ConveyorError with the problem's stable code.
+    const err = await client.cancel(ids[1]!).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConveyorError);
+    expect(err).toMatchObject({ status: 409, code: 'invalid_state' });
     // The submitting request's id travels with the job into the worker's log lines.
     expect(worker.lines.some((l) => l.includes(ids[5]!) && l.includes('"requestId":"e2e-5"'))).toBe(true);
 

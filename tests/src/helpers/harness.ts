@@ -6,7 +6,15 @@ import { createApiKey, createTenant, type JobRow } from '@conveyor/db';
 import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
 import { createProducer, type Producer, subscribeJobChanges } from '@conveyor/queue';
 import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { createLogger, type JobView, type Logger, queueNames, SCOPES, type Scope } from '@conveyor/shared';
+import {
+  createLogger,
+  type JobView,
+  type Logger,
+  type LoggerOptions,
+  queueNames,
+  SCOPES,
+  type Scope,
+} from '@conveyor/shared';
 import { type BlobStore, createLocalDiskStore } from '@conveyor/storage';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@conveyor/worker';
 import { REDIS_URL } from './env';
@@ -69,11 +77,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { redisUrl?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  options: { redisUrl?: string; logDestination?: LoggerOptions['destination'] } = {},
+): Promise<Harness> {
   const redisUrl = options.redisUrl ?? REDIS_URL;
   const db = await createTestDatabase();
   const prefix = testPrefix();
-  const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  // A test that captures logs passes a destination; it then sees every level, whatever TEST_LOG_LEVEL says.
+  const log = options.logDestination
+    ? createLogger({ name: 'test', level: 'trace', destination: options.logDestination })
+    : createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const producer = createProducer({ redisUrl, prefix });
   const storageDir = mkdtempSync(join(tmpdir(), 'cvt-storage-'));
   const store = createLocalDiskStore(storageDir);

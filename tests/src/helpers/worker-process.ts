@@ -9,6 +9,7 @@ export async function startWorkerProcess(
   h: Harness,
   name: string,
   env: Record<string, string> = {},
+  startTimeoutMs = 20_000,
 ): Promise<AppProcess> {
   const worker = startApp(
     'worker',
@@ -22,11 +23,13 @@ export async function startWorkerProcess(
       RECONCILE_INTERVAL_MS: '1000',
       RECONCILE_GRACE_MS: '3000',
       WORKER_CANCEL_POLL_MS: '500',
+      // Several workers run side by side here: no fixed metrics port (a test wanting one passes it).
+      WORKER_METRICS_PORT: '0',
       ...env,
     },
     name,
   );
-  await worker.waitForLine(/"worker started"/);
+  await worker.waitForLine(/"worker started"/, startTimeoutMs);
   return worker;
 }
 

@@ -93,6 +93,8 @@ export async function submitBatch(
       'batch enqueue failed; the jobs are committed and the reconciler will enqueue them',
     );
   }
+  // New ids have nothing cached; invalidating anyway keeps every writer on the same rule (see job-cache).
+  await deps.producer.jobCache.invalidate(...rows.map((r) => r.id));
   for (const row of rows) announceChange(deps.producer, row);
   return rows;
 }
@@ -128,6 +130,7 @@ export async function submitJob(
       'enqueue failed; the job is committed and the reconciler will enqueue it',
     );
   }
+  await deps.producer.jobCache.invalidate(row.id);
   announceChange(deps.producer, row);
   return { row, replayed: false };
 }

@@ -3,6 +3,7 @@ import { type Db, findActiveApiKeys } from '@conveyor/db';
 import { AppError, apiKeyMatches, apiKeyPrefix, type Scope } from '@conveyor/shared';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, AuthContext } from '../deps';
+import { type JwtVerifier, looksLikeJwt } from './jwt';
 
 const unauthenticated = () =>
   new AppError('unauthenticated', 401, 'Send a valid API key as "Authorization: Bearer <key>".', {
@@ -40,8 +41,10 @@ async function reportingRejections<T>(hooks: AuthHooks, c: Context<AppEnv>, chec
 /**
  * Verifies API keys. A verified key is cached in process for `ttlMs`, so a revoked key stops working
  * within that time; unknown keys are never cached. No key, unknown key and revoked key get one identical 401.
+ * With `jwt`, a bearer token shaped like a JWT is verified by it instead (middleware/jwt.ts), refused with
+ * the same 401 and through the same hooks.
  */
-export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}) {
+export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}, jwt?: JwtVerifier) {
   const cache = new Map<string, { auth: AuthContext; expires: number }>();
 
   async function authenticate(key: string): Promise<AuthContext> {
@@ -63,13 +66,20 @@ export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}
     return auth;
   }
 
-  /** Requires an API key carrying `scope`. */
+  async function authenticateJwt(token: string, c: Context<AppEnv>): Promise<AuthContext> {
+    const auth = await jwt?.(token, c.get('log'));
+    if (!auth) throw unauthenticated();
+    return auth;
+  }
+
+  /** Requires an API key (or JWT) carrying `scope`. */
   return (scope: Scope): MiddlewareHandler<AppEnv> =>
     async (c, next) => {
       await hooks.before?.(c);
       const auth = await reportingRejections(hooks, c, () => {
         const key = bearer(c.req.header('authorization'));
-        return key ? authenticate(key) : Promise.reject(unauthenticated());
+        if (!key) return Promise.reject(unauthenticated());
+        return jwt && looksLikeJwt(key) ? authenticateJwt(key, c) : authenticate(key);
       });
       await hooks.verified?.(c, auth);
       if (!auth.scopes.includes(scope)) {
@@ -80,22 +90,51 @@ export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}
     };
 }
 
+/** The password of `Authorization: Basic base64(user:password)`; the user name is ignored. */
+function basicPassword(header: string | undefined): string | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1) || null;
+}
+
+export interface AdminAuthOptions {
+  /**
+   * Also accept the token as the password of HTTP Basic auth (any user name), and answer a 401 with
+   * `WWW-Authenticate: Basic realm="<basicRealm>"` so a browser asks for it and resends it with every
+   * request of the page (the Bull Board UI). Default: Bearer only.
+   */
+  basicRealm?: string;
+}
+
 /** Requires the admin token. With no ADMIN_TOKEN configured the admin API does not exist (404). */
 export function requireAdmin(
   adminToken: string | undefined,
   hooks: AuthHooks = {},
+  options: AdminAuthOptions = {},
 ): MiddlewareHandler<AppEnv> {
   const expected = adminToken ? createHash('sha256').update(adminToken).digest() : null;
+  const { basicRealm } = options;
   return async (c, next) => {
     if (!expected) throw new AppError('not_found', 404, 'No such resource.');
     await hooks.before?.(c);
-    const given = bearer(c.req.header('authorization'));
+    const header = c.req.header('authorization');
+    const given = bearer(header) ?? (basicRealm ? basicPassword(header) : null);
     const digest = createHash('sha256')
       .update(given ?? '')
       .digest();
     if (!given || !timingSafeEqual(digest, expected)) {
       await hooks.rejected?.(c);
-      throw unauthenticated();
+      if (!basicRealm) throw unauthenticated();
+      throw new AppError(
+        'unauthenticated',
+        401,
+        'Send the admin token as a Bearer token or Basic password.',
+        {
+          headers: { 'WWW-Authenticate': `Basic realm="${basicRealm}", charset="UTF-8"` },
+        },
+      );
     }
     await next();
   };

@@ -99,12 +99,50 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     },
     '/health/ready': {
       get: {
-        summary: 'Postgres and Redis reachable',
+        summary:
+          'Postgres and Redis reachable; reports redisMaxmemoryPolicy, with a warning unless it is noeviction',
         responses: { 200: json({ type: 'object' }, 'Ready'), ...errors(503) },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary:
+          'Prometheus text: request durations, queue depth and oldest waiting age, workers online (open unless METRICS_TOKEN is set; then Bearer that token)',
+        responses: {
+          200: {
+            description: 'Prometheus text format 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...errors(401),
+        },
       },
     },
     '/openapi.json': {
       get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } },
+    },
+    '/docs': {
+      get: {
+        summary: 'This document as a browsable reference (HTML; every asset served from this origin)',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/docs/assets/scalar.js': {
+      get: {
+        summary: "The reference page's UI bundle (Scalar standalone), served locally",
+        responses: {
+          200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified' },
+        },
+      },
+    },
+    '/docs/assets/init.js': {
+      get: {
+        summary: 'Mounts the reference on the page and points it at /openapi.json',
+        responses: {
+          200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified' },
+        },
+      },
     },
     '/v1/jobs': {
       post: {
@@ -297,6 +335,81 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
           { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Comma list of statuses.' },
         ],
         responses: { 200: { description: 'text/event-stream' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/v1/queues': {
+      get: {
+        summary:
+          'Fleet view of the deployment (every tenant): per queue, BullMQ counts, oldest waiting age, jobs finished in the last minute and the workers online',
+        security: auth,
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              required: ['data', 'workersOnline'],
+              properties: {
+                workersOnline: { type: 'integer', description: 'Worker processes with a fresh heartbeat.' },
+                data: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: [
+                      'name',
+                      'counts',
+                      'oldestWaitingAgeSeconds',
+                      'throughput',
+                      'workersOnline',
+                      'workers',
+                    ],
+                    properties: {
+                      name: { type: 'string' },
+                      counts: {
+                        type: 'object',
+                        properties: Object.fromEntries(
+                          ['waiting', 'active', 'delayed', 'failed', 'completed'].map((k) => [
+                            k,
+                            { type: 'integer' },
+                          ]),
+                        ),
+                        description:
+                          'completed and failed are what BullMQ still keeps (trimmed by age/count).',
+                      },
+                      oldestWaitingAgeSeconds: { type: 'number', description: '0 when nothing waits.' },
+                      throughput: {
+                        type: 'object',
+                        properties: {
+                          completedLastMinute: { type: 'integer' },
+                          failedLastMinute: { type: 'integer' },
+                        },
+                      },
+                      workersOnline: { type: 'integer' },
+                      workers: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            id: { type: 'string' },
+                            hostname: { type: 'string' },
+                            pid: { type: 'integer' },
+                            concurrency: { type: 'integer' },
+                            active: {
+                              type: 'integer',
+                              description: 'Jobs the process runs now (all its queues).',
+                            },
+                            startedAt: { type: 'string', format: 'date-time' },
+                            lastSeen: { type: 'string', format: 'date-time' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            'One entry per queue',
+          ),
+          ...errors(401, 403, 429, 503),
+        },
       },
     },
     '/v1/uploads': {

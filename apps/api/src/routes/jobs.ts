@@ -22,6 +22,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor';
 import { etagOf, matchesIfNoneMatch } from '../http/etag';
 import { readRawJson } from '../http/json-body';
 import { assertActiveJobCapacity } from '../jobs/active-cap';
+import { readJobView } from '../jobs/read-job';
 import {
   announceChange,
   buildJobRow,
@@ -193,26 +194,26 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
     // ?wait=N holds the answer until the job is terminal or N seconds pass. The watcher exists before the
     // first read, so a change between that read and the wait still wakes it.
     const watcher = wait > 0 ? (deps.watch?.watchJob(id) ?? pollingWatcher()) : null;
-    let row = await findJob(deps.db, tenantId, id).catch((error: unknown) => {
+    let view = await readJobView(deps, tenantId, id).catch((error: unknown) => {
       watcher?.close();
       throw error;
     });
     if (watcher) {
       const deadline = Date.now() + wait * 1_000;
       try {
-        while (row && !isTerminal(row.status) && Date.now() < deadline) {
+        while (view && !isTerminal(view.status) && Date.now() < deadline) {
           if (await watcher.next(deadline - Date.now(), c.req.raw.signal))
-            row = await findJob(deps.db, tenantId, id);
+            view = await readJobView(deps, tenantId, id);
           if (c.req.raw.signal.aborted) break;
         }
       } finally {
         watcher.close();
       }
     }
-    if (!row) throw notFound('job');
-    const body = JSON.stringify(pickFields(toJobView(row), fields));
+    if (!view) throw notFound('job');
+    const body = JSON.stringify(pickFields(view, fields));
     const etag = etagOf(body);
-    const headers = { ETag: etag, 'Cache-Control': jobCacheControl(row.status) };
+    const headers = { ETag: etag, 'Cache-Control': jobCacheControl(view.status) };
     if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
     return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
   });
@@ -231,7 +232,11 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   });
 
   app.post('/:id/cancel', write, async (c) => {
-    const outcome = await requestCancel(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    const id = jobIdParam(c);
+    // Guarded: no read is served the cached pre-cancel view once the cancel has committed.
+    const outcome = await deps.producer.jobCache.guard(id, () =>
+      requestCancel(deps.db, c.get('auth').tenantId, id),
+    );
     if (outcome.outcome === 'not_found') throw notFound('job');
     if (outcome.outcome === 'terminal') throw invalidState(`The job is already ${outcome.row.status}.`);
     const { row } = outcome;
@@ -251,7 +256,10 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   });
 
   app.post('/:id/retry', write, async (c) => {
-    const outcome = await requeueJob(deps.db, c.get('auth').tenantId, jobIdParam(c));
+    const id = jobIdParam(c);
+    const outcome = await deps.producer.jobCache.guard(id, () =>
+      requeueJob(deps.db, c.get('auth').tenantId, id),
+    );
     if (outcome.outcome === 'not_found') throw notFound('job');
     if (outcome.outcome === 'invalid_state') {
       throw invalidState(`Only failed or canceled jobs can be retried; this one is ${outcome.row.status}.`);

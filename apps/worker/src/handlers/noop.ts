@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError, PermanentError } from '@conveyor/shared';
 import type { Handler } from './types';
 
-/** Sleeps (reporting 50 % half-way), fails when asked, and echoes its payload. */
+/** Sleeps (reporting 50 % half-way), fails or crashes its process when asked, and echoes its payload. */
 export const noop: Handler<'noop'> = async (payload, ctx) => {
+  if (payload.crash) process.kill(process.pid, 'SIGKILL');
   if (payload.sleepMs) {
     const half = Math.floor(payload.sleepMs / 2);
     await sleep(half, undefined, { signal: ctx.signal });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { type JobEventRow, jobEvents } from '../schema/index';
 
@@ -8,5 +8,15 @@ export function listJobEvents(db: Db, tenantId: string, jobId: string, afterId =
     .select()
     .from(jobEvents)
     .where(and(eq(jobEvents.tenantId, tenantId), eq(jobEvents.jobId, jobId), gt(jobEvents.id, afterId)))
+    .orderBy(asc(jobEvents.id));
+}
+
+/** The timelines of many jobs at once (oldest first, by event id): audits such as the fault suite's checks. */
+export function listJobEventsOfJobs(db: Db, tenantId: string, jobIds: string[]): Promise<JobEventRow[]> {
+  if (jobIds.length === 0) return Promise.resolve([]);
+  return db
+    .select()
+    .from(jobEvents)
+    .where(and(eq(jobEvents.tenantId, tenantId), inArray(jobEvents.jobId, jobIds)))
     .orderBy(asc(jobEvents.id));
 }

@@ -73,6 +73,15 @@ export async function findJob(db: Db, tenantId: string, id: string): Promise<Job
   return row;
 }
 
+/** Many jobs by id in one read (any order; unknown ids are absent); tenant-scoped like every read. */
+export async function findJobsByIds(db: Db, tenantId: string, ids: string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.tenantId, tenantId), inArray(jobs.id, ids)));
+}
+
 export interface ListJobsParams {
   tenantId: string;
   statuses?: JobStatus[] | undefined;

@@ -1,6 +1,7 @@
 import type { JobErrorBody, JobStatus } from '@conveyor/shared';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   check,
   index,
   integer,
@@ -52,6 +53,11 @@ export const jobs = pgTable(
     startedAt: tstz('started_at'),
     finishedAt: tstz('finished_at'),
     updatedAt: tstz('updated_at').notNull(),
+    /**
+     * Bumped by a BEFORE UPDATE trigger on every change of the row (migration 0004), so it orders the
+     * row's committed states without trusting any clock; the read cache refuses to replace a newer one.
+     */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     // List filters: every index leads with the tenant and ends with id, so keyset pagination

@@ -7,6 +7,8 @@ export const noopPayload = z
     sleepMs: z.number().int().min(0).max(60_000).optional(),
     fail: z.enum(['once', 'always', 'unrecoverable']).optional(),
     echo: z.unknown().optional(),
+    // Kills the worker process that runs it (SIGKILL, every attempt): the fault suite's poison pill.
+    crash: z.literal(true).optional(),
   })
   .strict();
 

@@ -50,6 +50,20 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('documents 429 and the RateLimit headers on every API-key route', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops) as [
+        string,
+        { security?: { apiKey?: unknown }[]; responses: Record<string, { headers?: object }> },
+      ][]) {
+        if (!op.security?.some((s) => 'apiKey' in s)) continue;
+        expect(op.responses['429'], `${method} ${path}`).toBeDefined();
+        const ok = Object.entries(op.responses).find(([s]) => Number(s) < 300)?.[1];
+        expect(Object.keys(ok?.headers ?? {}), `${method} ${path}`).toContain('RateLimit');
+      }
+    }
+  });
+
   it('documents problem+json for errors on every operation', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {

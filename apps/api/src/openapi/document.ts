@@ -481,6 +481,26 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     },
   };
 
+  // Every API-key route is rate limited (and failed authentication is throttled per address): each one can
+  // answer 429, and each answer carries the RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+  const rateLimitHeaders = {
+    RateLimit: { schema: { type: 'string' }, description: 'e.g. "default";r=598;t=1' },
+    'RateLimit-Policy': { schema: { type: 'string' }, description: 'e.g. "default";q=600;w=60' },
+  };
+  for (const ops of Object.values(paths) as Record<
+    string,
+    { security?: unknown; responses: Record<string, Json> }
+  >[]) {
+    for (const op of Object.values(ops)) {
+      if (op.security !== auth) continue;
+      Object.assign(op.responses, { ...errors(429), ...op.responses });
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 300)
+          response.headers = { ...rateLimitHeaders, ...(response.headers as Json | undefined) };
+      }
+    }
+  }
+
   return {
     openapi: '3.1.0',
     info: {

@@ -1,5 +1,5 @@
 import { type ActiveJobRef, type Db, scanQuietActiveJobs, settleFromQueue } from '@conveyor/db';
-import { type EnqueueRef, type Producer, reconcilerLockKey } from '@conveyor/queue';
+import { type EnqueueRef, enqueueRefOf, type Producer, reconcilerLockKey } from '@conveyor/queue';
 import type { Logger } from '@conveyor/shared';
 import { createPeriodicTask } from './periodic';
 
@@ -28,15 +28,7 @@ export interface ReconcileReport {
   settled: number;
 }
 
-const toRef = (row: ActiveJobRef): EnqueueRef => ({
-  id: row.id,
-  type: row.type,
-  queue: row.queue,
-  priority: row.priority,
-  runAt: row.runAt,
-  generation: row.generation,
-  attemptsLeft: Math.max(1, row.maxAttempts - row.attempts),
-});
+const toRef = (row: ActiveJobRef): EnqueueRef => enqueueRefOf(row);
 
 /**
  * Makes Redis agree with Postgres, the record: every non-terminal job that BullMQ does not hold is

@@ -22,7 +22,7 @@ export {
   jobCacheKey,
 } from './job-cache';
 export { type JobChange, jobChangesChannel, publishJobChange, subscribeJobChanges } from './job-changes';
-export { BACKOFF_TYPE, type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
+export { BACKOFF_TYPE, type EnqueueRef, enqueueRefOf, jobOptions, type QueueJobData } from './job-options';
 export { createLeaderLock } from './leader-lock';
 export { assertHashTagPrefix, cancelChannel, DEFAULT_PREFIX, reconcilerLockKey } from './names';
 export { createProducer, type Producer, type QueueJobSnapshot, RedisUnavailableError } from './producer';

@@ -12,6 +12,23 @@ export interface EnqueueRef {
   attemptsLeft: number;
 }
 
+/** The enqueue reference of a job row (any shape carrying these columns). */
+export const enqueueRefOf = (
+  row: Pick<EnqueueRef, 'id' | 'type' | 'queue' | 'priority' | 'runAt' | 'generation'> & {
+    maxAttempts: number;
+    attempts: number;
+  },
+): EnqueueRef => ({
+  id: row.id,
+  type: row.type,
+  queue: row.queue,
+  priority: row.priority,
+  runAt: row.runAt,
+  generation: row.generation,
+  // Postgres holds the budget; BullMQ gets what is left of it in this life.
+  attemptsLeft: Math.max(1, row.maxAttempts - row.attempts),
+});
+
 /** BullMQ job data: only the generation. The payload lives in Postgres, read when the attempt starts. */
 export interface QueueJobData {
   gen: number;

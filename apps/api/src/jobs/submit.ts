@@ -1,5 +1,5 @@
 import { type Db, insertJob, insertJobs, type JobRow, type NewJobRow } from '@conveyor/db';
-import type { EnqueueRef, Producer } from '@conveyor/queue';
+import { type EnqueueRef, enqueueRefOf, type Producer } from '@conveyor/queue';
 import {
   AppError,
   type CreateJobRequest,
@@ -66,15 +66,7 @@ export function buildJobRow(
   };
 }
 
-export const enqueueRef = (row: JobRow): EnqueueRef => ({
-  id: row.id,
-  type: row.type,
-  queue: row.queue,
-  priority: row.priority,
-  runAt: row.runAt,
-  generation: row.generation,
-  attemptsLeft: Math.max(1, row.maxAttempts - row.attempts),
-});
+export const enqueueRef = (row: JobRow): EnqueueRef => enqueueRefOf(row);
 
 /**
  * Commits a batch in one statement (all or nothing), then enqueues it with one addBulk per queue. As for a

@@ -13,6 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { tstz } from './columns';
+import { schedules } from './schedules';
 import { tenants } from './tenants';
 
 export const jobs = pgTable(
@@ -58,6 +59,11 @@ export const jobs = pgTable(
      * row's committed states without trusting any clock; the read cache refuses to replace a newer one.
      */
     version: bigint('version', { mode: 'number' }).notNull().default(0),
+    /** The job's own webhook endpoint (`webhook.url` at submit); NULL = the tenant's default, if any. */
+    webhookUrl: text('webhook_url'),
+    /** The schedule that submitted this job, and the firing time it was submitted for. */
+    scheduleId: uuid('schedule_id').references(() => schedules.id, { onDelete: 'set null' }),
+    scheduledFor: tstz('scheduled_for'),
   },
   (t) => [
     // List filters: every index leads with the tenant and ends with id, so keyset pagination
@@ -70,6 +76,10 @@ export const jobs = pgTable(
       .on(t.tenantId, t.idempotencyKey)
       .where(sql`idempotency_key IS NOT NULL`),
     // The reconciler's scan: only non-terminal rows, which stay a small fraction of the table.
+    // One job per schedule firing, however many times BullMQ delivers it; also the overlap check's index.
+    uniqueIndex('jobs_schedule_firing_idx')
+      .on(t.scheduleId, t.scheduledFor)
+      .where(sql`schedule_id IS NOT NULL`),
     index('jobs_active_idx').on(t.id).where(sql`status IN ('queued', 'running', 'retrying')`),
     check(
       'jobs_status_check',

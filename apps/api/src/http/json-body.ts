@@ -60,3 +60,7 @@ function unstorable(root: unknown): FieldError | null {
   }
   return null;
 }
+
+/** Methods whose requests are read without a body: no route reads one, so no limit needs to watch for it. */
+const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const readsNoBody = (method: string) => BODILESS.has(method);

@@ -2,30 +2,38 @@ import { type Db, findJob } from '@conveyor/db';
 import type { Producer } from '@conveyor/queue';
 import type { JobView } from '@conveyor/shared';
 import { toJobView } from '../views/job';
+import { type ReadView, readViewOf, type SettledViews } from './settled-views';
 
 /**
- * One job's full view for its tenant: from the Redis read cache when it holds one, otherwise from Postgres,
- * then offered to the cache (the fill is refused if a writer invalidated the job since `get`; see
- * `@conveyor/queue` job-cache for why that keeps reads from going back in time). Another tenant's job is
- * null even when cached. Redis down: the cache answers misses and Postgres serves every read.
+ * One job's full view for its tenant, with its serialized body and ETag: from the in-process cache of
+ * succeeded jobs, else the Redis read cache when it holds one, otherwise from Postgres, then offered to the
+ * cache (the fill is refused if a writer invalidated the job since `get`; see `@conveyor/queue` job-cache
+ * for why that keeps reads from going back in time). Another tenant's job is null even when cached.
+ * Redis down: the cache answers misses and Postgres serves every read.
  */
-export async function readJobView(
-  deps: { db: Db; producer: Producer; readCache?: boolean | undefined },
+export async function readJob(
+  deps: { db: Db; producer: Producer; readCache?: boolean | undefined; settled?: SettledViews },
   tenantId: string,
   id: string,
-): Promise<JobView | null> {
+): Promise<ReadView | null> {
+  const settled = deps.settled?.get(tenantId, id);
+  if (settled) return settled;
   const cache = deps.readCache === false ? undefined : deps.producer.jobCache;
   const cached = cache ? await cache.get(id) : undefined;
-  if (cached?.hit) return cached.tenantId === tenantId ? (JSON.parse(cached.json) as JobView) : null;
+  if (cached?.hit) {
+    if (cached.tenantId !== tenantId) return null;
+    return remember(deps.settled, tenantId, readViewOf(JSON.parse(cached.json) as JobView, cached.json));
+  }
   const row = await findJob(deps.db, tenantId, id);
   if (!row) return null;
-  const view = toJobView(row);
+  const read = readViewOf(toJobView(row));
   if (cache && cached) {
-    await cache.fill(id, cached, {
-      version: row.version,
-      tenantId: row.tenantId,
-      json: JSON.stringify(view),
-    });
+    await cache.fill(id, cached, { version: row.version, tenantId: row.tenantId, json: read.json });
   }
-  return view;
+  return remember(deps.settled, tenantId, read);
+}
+
+function remember(settled: SettledViews | undefined, tenantId: string, read: ReadView) {
+  settled?.offer(tenantId, read);
+  return read;
 }

@@ -22,7 +22,8 @@ import { decodeCursor, encodeCursor } from '../http/cursor';
 import { etagOf, matchesIfNoneMatch } from '../http/etag';
 import { readRawJson } from '../http/json-body';
 import { assertActiveJobCapacity } from '../jobs/active-cap';
-import { readJobView } from '../jobs/read-job';
+import { readJob } from '../jobs/read-job';
+import { createSettledViews } from '../jobs/settled-views';
 import {
   announceChange,
   buildJobRow,
@@ -97,6 +98,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   const app = new Hono<AppEnv>();
   const read = requireScope('jobs:read');
   const write = requireScope('jobs:write');
+  const readDeps = { ...deps, settled: createSettledViews() };
 
   // A finished job changes only through POST …/retry (failed or canceled ones), whose answer carries the new
   // state and names the job in Content-Location (caches may drop their copy on it). A browser that reads the
@@ -194,26 +196,27 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
     // ?wait=N holds the answer until the job is terminal or N seconds pass. The watcher exists before the
     // first read, so a change between that read and the wait still wakes it.
     const watcher = wait > 0 ? (deps.watch?.watchJob(id) ?? pollingWatcher()) : null;
-    let view = await readJobView(deps, tenantId, id).catch((error: unknown) => {
+    let read = await readJob(readDeps, tenantId, id).catch((error: unknown) => {
       watcher?.close();
       throw error;
     });
     if (watcher) {
       const deadline = Date.now() + wait * 1_000;
       try {
-        while (view && !isTerminal(view.status) && Date.now() < deadline) {
+        while (read && !isTerminal(read.view.status) && Date.now() < deadline) {
           if (await watcher.next(deadline - Date.now(), c.req.raw.signal))
-            view = await readJobView(deps, tenantId, id);
+            read = await readJob(readDeps, tenantId, id);
           if (c.req.raw.signal.aborted) break;
         }
       } finally {
         watcher.close();
       }
     }
-    if (!view) throw notFound('job');
-    const body = JSON.stringify(pickFields(view, fields));
-    const etag = etagOf(body);
-    const headers = { ETag: etag, 'Cache-Control': jobCacheControl(view.status) };
+    if (!read) throw notFound('job');
+    // The whole view's body and tag come with the read (cached for succeeded jobs); `fields` makes its own.
+    const body = fields ? JSON.stringify(pickFields(read.view, fields)) : read.json;
+    const etag = fields ? etagOf(body) : read.etag;
+    const headers = { ETag: etag, 'Cache-Control': jobCacheControl(read.view.status) };
     if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
     return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
   });

@@ -1,6 +1,7 @@
 export * from './api-key';
 export * from './backoff';
 export * from './catalog/index';
+export * from './coalesce';
 export * from './config';
 export * from './contracts/index';
 export * from './errors';

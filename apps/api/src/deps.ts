@@ -59,5 +59,7 @@ export type AppEnv = {
     auth: AuthContext;
     /** The tenant's resolved limits, once its key is verified (unset without `AppDeps.limits`). */
     limits: EffectiveLimits | undefined;
+    /** Largest JSON body this request may send, in bytes (set by the app's body-limit layer). */
+    bodyLimit: number;
   };
 };

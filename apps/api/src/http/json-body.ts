@@ -1,6 +1,8 @@
+import { IncomingMessage } from 'node:http';
 import { AppError, type FieldError, fieldErrors, validationFailed } from '@conveyor/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { AppEnv } from '../deps';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -12,11 +14,12 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parsed.data;
 }
 
-export async function readRawJson(c: Context): Promise<unknown> {
+export async function readRawJson(c: Context<AppEnv>): Promise<unknown> {
   if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
     throw new AppError('unsupported_media_type', 415, 'Send the body as application/json.');
   }
-  const text = await c.req.text();
+  const incoming = nodeIncoming(c);
+  const text = incoming ? await readIncoming(incoming, c.get('bodyLimit')) : await c.req.text();
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,6 +62,46 @@ function unstorable(root: unknown): FieldError | null {
     }
   }
   return null;
+}
+
+/**
+ * The Node request under a request @hono/node-server serves (none under `app.request()` in tests). Reading
+ * the body from it directly skips the WHATWG Request that `c.req.text()` would build (headers copy,
+ * AbortSignal, web stream): 12 % of a submit's CPU in a profile.
+ */
+export function nodeIncoming(c: Context): IncomingMessage | undefined {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  return incoming instanceof IncomingMessage ? incoming : undefined;
+}
+
+/** 413, closing the connection: the rest of an oversized body is not worth reading to keep it alive. */
+export const bodyTooLarge = (limit: number) =>
+  new AppError('payload_too_large', 413, `The body is larger than ${limit} bytes.`, {
+    headers: { Connection: 'close' },
+  });
+
+/** The whole body as UTF-8, refused with 413 once it passes `limit` bytes, chunked or not. */
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error?: AppError) => {
+      incoming.off('data', onData).off('end', onEnd).off('aborted', onAborted).off('error', onAborted);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, size).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Not destroyed: the 413 must still go out. Node discards the rest once the answer is sent.
+        incoming.pause();
+        done(bodyTooLarge(limit));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onAborted = () => done(new AppError('invalid_json', 400, 'The body ended before it was complete.'));
+    incoming.on('data', onData).on('end', onEnd).on('aborted', onAborted).on('error', onAborted);
+  });
 }
 
 /** Methods whose requests are read without a body: no route reads one, so no limit needs to watch for it. */

@@ -68,7 +68,17 @@ describe('migrateDatabase', () => {
     await migrateDatabase(url);
     expect(await databaseExists(name)).toBe(true);
     const first = await describeDatabase(url);
-    expect(first.tables).toEqual(['api_keys', 'artifacts', 'job_events', 'jobs', 'tenants', 'uploads']);
+    expect(first.tables).toEqual([
+      'api_keys',
+      'artifacts',
+      'disabled_webhook_endpoints',
+      'job_events',
+      'jobs',
+      'schedules',
+      'tenants',
+      'uploads',
+      'webhook_deliveries',
+    ]);
     expect([...first.triggers].sort()).toEqual(['jobs_bump_version', 'jobs_record_event']);
     expect(first.migrations).toHaveLength(MIGRATION_COUNT);
 

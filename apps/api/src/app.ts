@@ -17,6 +17,7 @@ import { securityHeaders } from './middleware/security-headers';
 import { buildOpenApiDocument } from './openapi/document';
 import { adminRoutes } from './routes/admin';
 import { artifactRoutes } from './routes/artifacts';
+import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -24,7 +25,9 @@ import { jobRoutes } from './routes/jobs';
 import { metricsRoutes } from './routes/metrics';
 import { queueBoardRoutes } from './routes/queue-board';
 import { queueRoutes } from './routes/queues';
+import { scheduleRoutes } from './routes/schedules';
 import { uploadRoutes } from './routes/uploads';
+import { webhookRoutes } from './routes/webhooks';
 
 /**
  * Builds the HTTP app; never listens (main.ts does). Middleware order, outermost first:
@@ -80,13 +83,16 @@ export function createApp(deps: AppDeps) {
   const openapi = JSON.stringify(buildOpenApiDocument());
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json' }));
   app.route('/docs', docsRoutes());
+  app.route('/dashboard', dashboardRoutes());
   app.route('/v1/jobs', jobRoutes(deps, requireScope));
   app.route('/v1/admin', adminRoutes(deps, limitHooks));
   app.route('/admin/queues', queueBoardRoutes(deps, limitHooks));
   app.route('/v1/uploads', uploadRoutes(deps, requireScope));
   app.route('/v1/queues', queueRoutes(fleet, requireScope));
   app.route('/v1/events', eventRoutes(deps, requireScope));
+  app.route('/v1/schedules', scheduleRoutes(deps, requireScope));
   app.route('/v1', artifactRoutes(deps, requireScope));
+  app.route('/v1', webhookRoutes(deps, requireScope));
 
   app.notFound((c) => problemResponse(c, notFound()));
   app.onError((error, c) => problemResponse(c, error));

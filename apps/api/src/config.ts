@@ -1,3 +1,4 @@
+import { isRedisNodeAddress } from '@conveyor/queue';
 import { envInt, envLogLevel, envString, envUrl, parseEnv, splitList } from '@conveyor/shared';
 import { z } from 'zod';
 import type { JwtOptions } from './middleware/jwt';
@@ -23,7 +24,23 @@ const corsOrigins = envString('')
 
 const schema = z.object({
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
+  /** A streaming replica of DATABASE_URL for read-only queries (lists, lookups); unset = all reads on the primary. */
+  DATABASE_READ_URL: optionalString().refine((v) => {
+    if (v === undefined) return true;
+    try {
+      return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL'),
   REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  /** Seed nodes of a Redis Cluster (host:port or redis[s]://[user:pass@]host:port, comma-separated); set = REDIS_URL unused. */
+  REDIS_CLUSTER_NODES: envString('')
+    .transform(splitList)
+    .refine(
+      (nodes) => nodes.every(isRedisNodeAddress),
+      'must be host:port or redis[s]:// URLs, comma-separated',
+    ),
   QUEUE_PREFIX: envString('{conveyor}').refine(
     (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
     'must look like {name}',

@@ -11,6 +11,11 @@ import type { LimitOptions } from './middleware/rate-limit';
 /** What the app is built from; tests pass real ones pointed at their own database and key prefix. */
 export interface AppDeps {
   db: Db;
+  /**
+   * A read replica (DATABASE_READ_URL) for read-only queries that may lag: job lists, job and artifact
+   * lookups (a miss there is asked of `db` again), events lists. Default none: every read uses `db`.
+   */
+  readDb?: Db | undefined;
   producer: Producer;
   log: Logger;
   adminToken?: string | undefined;
@@ -44,6 +49,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** Bearer token /metrics requires; default none = the endpoint is open (keep it on a private network). */
   metricsToken?: string | undefined;
+  /** Most schedules one tenant may have; default MAX_SCHEDULES_PER_TENANT (1 000). */
+  maxSchedulesPerTenant?: number;
 }
 
 export interface AuthContext {

@@ -1,5 +1,11 @@
 import { createDb, pingDb } from '@conveyor/db';
-import { createProducer, subscribeJobChanges, withTimeout } from '@conveyor/queue';
+import {
+  createProducer,
+  describeRedisTarget,
+  redisTarget,
+  subscribeJobChanges,
+  withTimeout,
+} from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
 import { createLocalDiskStore } from '@conveyor/storage';
 import { serve } from '@hono/node-server';
@@ -23,24 +29,33 @@ const { db, close: closeDb } = createDb(config.DATABASE_URL, {
   max: config.API_DB_POOL_SIZE,
   applicationName: 'conveyor-api',
 });
-const producer = createProducer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+// Read-only queries that may lag go to the replica when one is configured (docs/operations.md#read-replica).
+const replica = config.DATABASE_READ_URL
+  ? createDb(config.DATABASE_READ_URL, { max: config.API_DB_POOL_SIZE, applicationName: 'conveyor-api-read' })
+  : undefined;
+const redis = redisTarget({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES });
+const producer = createProducer({ redisUrl: redis, prefix: config.QUEUE_PREFIX });
 
 // Name what is missing and keep serving: reads answer 503 without Postgres; submits still commit without Redis.
 await withTimeout(pingDb(db), 3_000, 'postgres').catch(() =>
   log.error(dependencyHint('postgres', config.DATABASE_URL)),
 );
+if (replica) {
+  await withTimeout(pingDb(replica.db), 3_000, 'postgres replica').catch(() =>
+    log.error(dependencyHint('postgres', config.DATABASE_READ_URL!)),
+  );
+}
 if (producer.redis.status !== 'ready') {
   await withTimeout(new Promise((resolve) => producer.redis.once('ready', resolve)), 3_000, 'redis').catch(
-    () => log.error(dependencyHint('redis', config.REDIS_URL)),
+    () => log.error(dependencyHint('redis', describeRedisTarget(redis))),
   );
 }
 
-const watch = createJobWatch((onChange) =>
-  subscribeJobChanges(config.REDIS_URL, config.QUEUE_PREFIX, onChange),
-);
+const watch = createJobWatch((onChange) => subscribeJobChanges(redis, config.QUEUE_PREFIX, onChange));
 const app = createApp({
   watch,
   db,
+  readDb: replica?.db,
   producer,
   log,
   adminToken: config.ADMIN_TOKEN,
@@ -85,4 +100,5 @@ onShutdownSignals(log, config.API_SHUTDOWN_GRACE_MS + 5_000, async () => {
   await producer.close();
   log.debug('queue producer closed');
   await closeDb();
+  await replica?.close();
 });

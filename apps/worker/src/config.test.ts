@@ -1,13 +1,13 @@
-import { ConfigError, queueNames } from '@conveyor/shared';
+import { ConfigError, workerQueueNames } from '@conveyor/shared';
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from './config';
 
 describe('worker configuration', () => {
   it('serves every queue with the default concurrency when nothing is set', () => {
     const config = loadWorkerConfig({});
-    expect(config.WORKER_QUEUES).toEqual(queueNames);
-    expect(config.WORKER_QUEUES).toEqual(expect.arrayContaining(['default', 'emails']));
-    expect(config.concurrency).toEqual(Object.fromEntries(queueNames.map((q) => [q, 5])));
+    expect(config.WORKER_QUEUES).toEqual(workerQueueNames);
+    expect(config.WORKER_QUEUES).toEqual(expect.arrayContaining(['default', 'emails', 'schedules']));
+    expect(config.concurrency).toEqual(Object.fromEntries(workerQueueNames.map((q) => [q, 5])));
     expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/conveyor');
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
@@ -19,6 +19,17 @@ describe('worker configuration', () => {
       WORKER_CONCURRENCY_DEFAULT: '12',
     });
     expect(config.concurrency).toEqual({ default: 12, emails: 3 });
+  });
+
+  it('reads Redis Cluster seed nodes, and refuses what is not a node address', () => {
+    expect(loadWorkerConfig({}).REDIS_CLUSTER_NODES).toEqual([]);
+    expect(
+      loadWorkerConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, rediss://:pw@10.0.0.2:7001' })
+        .REDIS_CLUSTER_NODES,
+    ).toEqual(['10.0.0.1:7000', 'rediss://:pw@10.0.0.2:7001']);
+    expect(() => loadWorkerConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,http://x' })).toThrow(
+      /REDIS_CLUSTER_NODES/,
+    );
   });
 
   it('lists every problem by variable name', () => {

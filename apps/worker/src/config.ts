@@ -1,3 +1,4 @@
+import { isRedisNodeAddress } from '@conveyor/queue';
 import {
   envInt,
   envLogLevel,
@@ -5,9 +6,9 @@ import {
   envUrl,
   parseEnv,
   parseMailbox,
-  type QueueName,
-  queueNames,
   splitList,
+  type WorkerQueueName,
+  workerQueueNames,
 } from '@conveyor/shared';
 import { z } from 'zod';
 import { invalidAllowlistEntries } from './fetch/allowlist';
@@ -20,19 +21,27 @@ const queueEnvName = (queue: string) =>
 const schema = z.object({
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/conveyor', ['postgres:', 'postgresql:']),
   REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  /** Seed nodes of a Redis Cluster (host:port or redis[s]://[user:pass@]host:port, comma-separated); set = REDIS_URL unused. */
+  REDIS_CLUSTER_NODES: envString('')
+    .transform(splitList)
+    .refine(
+      (nodes) => nodes.every(isRedisNodeAddress),
+      'must be host:port or redis[s]:// URLs, comma-separated',
+    ),
   QUEUE_PREFIX: envString('{conveyor}').refine(
     (v) => /^\{[A-Za-z0-9_.-]+\}$/.test(v),
     'must look like {name}',
   ),
   LOG_LEVEL: envLogLevel(),
   // Checked per field (not on the whole object) so an unknown queue is reported with the other problems.
-  WORKER_QUEUES: envString(queueNames.join(','))
+  // `schedules` (the firings of cron schedules) is served by default like the catalog's queues.
+  WORKER_QUEUES: envString(workerQueueNames.join(','))
     .transform(splitList)
     .superRefine((queues, ctx) => {
-      for (const queue of queues.filter((q) => !(queueNames as string[]).includes(q))) {
+      for (const queue of queues.filter((q) => !(workerQueueNames as readonly string[]).includes(q))) {
         ctx.addIssue({
           code: 'custom',
-          message: `unknown queue "${queue}" (known: ${queueNames.join(', ')})`,
+          message: `unknown queue "${queue}" (known: ${workerQueueNames.join(', ')})`,
         });
       }
     }),
@@ -64,6 +73,13 @@ const schema = z.object({
   FETCH_MAX_BYTES: envInt(20 * 1024 * 1024, 1_024),
   FETCH_TIMEOUT_MS: envInt(30_000, 100),
   IMAGE_MAX_PIXELS: envInt(40_000_000, 1, 268_402_689),
+  // Webhooks: URLs pass the same address policy as image URLs (FETCH_ALLOWLIST). Defaults: 8 attempts, the
+  // next one 30 s, 1 min, 2 min … later (capped at 30 min, equal jitter), so about an hour in all.
+  WEBHOOK_MAX_ATTEMPTS: envInt(8, 1, 50),
+  WEBHOOK_TIMEOUT_MS: envInt(10_000, 100, 300_000),
+  WEBHOOK_RETRY_BASE_MS: envInt(30_000, 10),
+  WEBHOOK_RETRY_MAX_MS: envInt(1_800_000, 10),
+  WEBHOOK_RECOVERY_WINDOW_MS: envInt(86_400_000, 0),
   // email.send: a local catcher (Mailpit, MailHog) listens on 1025; production sets its relay here.
   SMTP_URL: envUrl('smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
   SMTP_FROM: envString('noreply@conveyor.local').refine(
@@ -81,17 +97,19 @@ const schema = z.object({
 });
 
 export type WorkerConfig = Omit<z.infer<typeof schema>, 'WORKER_QUEUES'> & {
-  WORKER_QUEUES: QueueName[];
+  WORKER_QUEUES: WorkerQueueName[];
   /** Concurrency per served queue: WORKER_CONCURRENCY_<QUEUE>, else WORKER_CONCURRENCY. */
   concurrency: Record<string, number>;
 };
 
 /** The only place the worker reads the environment. Throws ConfigError listing every problem. */
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  const perQueue = z.object(Object.fromEntries(queueNames.map((q) => [queueEnvName(q), envInt(0, 0, 1000)])));
+  const perQueue = z.object(
+    Object.fromEntries(workerQueueNames.map((q) => [queueEnvName(q), envInt(0, 0, 1000)])),
+  );
   const merged = parseEnv(schema.and(perQueue), env) as z.infer<typeof schema> & Record<string, number>;
   const concurrency = Object.fromEntries(
     merged.WORKER_QUEUES.map((q) => [q, merged[queueEnvName(q)] || merged.WORKER_CONCURRENCY]),
   );
-  return { ...merged, WORKER_QUEUES: merged.WORKER_QUEUES as QueueName[], concurrency };
+  return { ...merged, WORKER_QUEUES: merged.WORKER_QUEUES as WorkerQueueName[], concurrency };
 }

@@ -17,7 +17,17 @@ import {
   UnrecoverableError,
   WaitingError,
 } from '@conveyor/queue';
-import { catalog, isJobType, type Logger, PermanentError, retryDelayMs } from '@conveyor/shared';
+import {
+  catalog,
+  isJobType,
+  isTerminal,
+  type Logger,
+  PermanentError,
+  redactPayload,
+  retryDelayMs,
+  scrubbingLoggerOptions,
+  sensitiveValues,
+} from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
 import { withDbRetry } from './db-retry';
 import type { HandlerContext, HandlerMap } from './handlers/index';
@@ -45,6 +55,8 @@ export interface JobRunnerDeps {
   guardWrite?: <T>(id: string, write: () => Promise<T>) => Promise<T>;
   /** Counts attempts and outcomes (Prometheus, throughput); default none. */
   metrics?: JobRunnerMetrics;
+  /** Told of every terminal outcome this runner records (webhook delivery); fire-and-forget. */
+  onTerminal?: (row: Pick<JobRow, 'id' | 'tenantId' | 'generation' | 'status' | 'webhookUrl'>) => void;
 }
 
 /** How an attempt ended: `interrupted` = handed back by a shutdown, `retrying` = failed with a retry left. */
@@ -85,8 +97,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const guard = deps.guardWrite ?? (<T>(_id: string, write: () => Promise<T>) => write());
   /** A row write, retried through a short outage, inside the read-cache guard. */
   const db = <T>(id: string, fn: () => Promise<T>) => guard(id, () => withDbRetry(fn, deps.dbOutageRetryMs));
-  const notifyChange = (row: Pick<JobRow, 'id' | 'tenantId' | 'type' | 'status'>) =>
+  const notifyChange = (
+    row: Pick<JobRow, 'id' | 'tenantId' | 'type' | 'status' | 'generation' | 'webhookUrl'>,
+  ) => {
     deps.notify({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
+    if (isTerminal(row.status)) deps.onTerminal?.(row);
+  };
 
   async function process(job: QueueJob, token: string | undefined): Promise<RunOutcome> {
     const id = job.id!;
@@ -111,13 +127,19 @@ export function createJobRunner(deps: JobRunnerDeps) {
   }
 
   async function runAttempt(row: JobRow, job: QueueJob, token: string | undefined) {
-    const log = deps.log.child({
-      jobId: row.id,
-      kind: row.type,
-      queue: row.queue,
-      attempt: row.attempts,
-      requestId: row.requestId ?? undefined,
-    });
+    // This job's sensitive payload values are scrubbed from whatever its lines carry (a handler's error
+    // quoting its payload included); see redact.ts.
+    const secrets = sensitiveValues(row.type, row.payload);
+    const log = deps.log.child(
+      {
+        jobId: row.id,
+        kind: row.type,
+        queue: row.queue,
+        attempt: row.attempts,
+        requestId: row.requestId ?? undefined,
+      },
+      secrets.length > 0 ? scrubbingLoggerOptions(secrets) : {},
+    );
     const stop = new AbortController();
     active.set(row.id, stop);
     const timeout = AbortSignal.timeout(row.timeoutMs);
@@ -237,7 +259,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
       else changed(delay === null ? 'failed' : 'retrying');
       ended(delay === null ? 'failed' : 'retrying', body.code);
       if (delay === null) {
-        log.error({ err: error, code: body.code }, 'job failed');
+        // The payload helps whoever reads the failure; the kind's sensitive fields and secret-looking keys are not in it.
+        log.error(
+          { err: error, code: body.code, payload: redactPayload(row.type, row.payload) },
+          'job failed',
+        );
         throw new UnrecoverableError(body.message);
       }
       log.warn({ err: error, code: body.code, retryInMs: delay }, 'job attempt failed; will retry');

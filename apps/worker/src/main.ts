@@ -1,5 +1,5 @@
 import { createDb, pingDb } from '@conveyor/db';
-import { createRedis, withTimeout } from '@conveyor/queue';
+import { createRedis, describeRedisTarget, redisTarget, withTimeout } from '@conveyor/queue';
 import { ConfigError, createLogger, dependencyHint, onShutdownSignals } from '@conveyor/shared';
 import { createLocalDiskStore } from '@conveyor/storage';
 import { loadWorkerConfig } from './config';
@@ -24,10 +24,11 @@ const { db, close: closeDb } = createDb(config.DATABASE_URL, {
 await withTimeout(pingDb(db), 3_000, 'postgres').catch(() =>
   log.error(dependencyHint('postgres', config.DATABASE_URL)),
 );
-const probe = createRedis(config.REDIS_URL, 'worker', 'conveyor-probe');
+const redis = redisTarget({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES });
+const probe = createRedis(redis, 'worker', 'conveyor-probe');
 probe.on('error', () => {});
 await withTimeout(probe.ping(), 3_000, 'redis').catch(() =>
-  log.error(dependencyHint('redis', config.REDIS_URL)),
+  log.error(dependencyHint('redis', describeRedisTarget(redis))),
 );
 probe.disconnect();
 
@@ -54,7 +55,7 @@ const runtime = await startWorkerRuntime({
     },
   },
   fileSweepIntervalMs: config.FILE_SWEEP_INTERVAL_MS,
-  redisUrl: config.REDIS_URL,
+  redisUrl: redis,
   prefix: config.QUEUE_PREFIX,
   queues: config.WORKER_QUEUES,
   concurrency: config.concurrency,
@@ -67,6 +68,14 @@ const runtime = await startWorkerRuntime({
     ? {}
     : { metricsServer: { port: config.WORKER_METRICS_PORT, host: config.WORKER_METRICS_HOST } }),
   heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS,
+  webhooks: {
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: config.WEBHOOK_RETRY_MAX_MS,
+    recoveryWindowMs: config.WEBHOOK_RECOVERY_WINDOW_MS,
+    allowlist: config.FETCH_ALLOWLIST,
+  },
 });
 
 onShutdownSignals(log, config.WORKER_SHUTDOWN_GRACE_MS + 15_000, async () => {

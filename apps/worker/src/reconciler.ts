@@ -1,7 +1,14 @@
 import { type ActiveJobRef, type Db, scanQuietActiveJobs, settleFromQueue } from '@conveyor/db';
-import { type EnqueueRef, enqueueRefOf, type Producer, reconcilerLockKey } from '@conveyor/queue';
-import type { Logger } from '@conveyor/shared';
+import {
+  createScheduleMirror,
+  type EnqueueRef,
+  enqueueRefOf,
+  type Producer,
+  reconcilerLockKey,
+} from '@conveyor/queue';
+import type { JobStatus, Logger } from '@conveyor/shared';
 import { createPeriodicTask } from './periodic';
+import { repairScheduleMirror } from './schedules-mirror';
 
 export interface ReconcilerDeps {
   db: Db;
@@ -16,6 +23,10 @@ export interface ReconcilerDeps {
   batchSize?: number;
   /** Counts what each pass repaired; default none. */
   metrics?: ReconcilerMetrics;
+  /** Told of every outcome a pass writes (webhook delivery); fire-and-forget. */
+  onSettled?: (job: { id: string; tenantId: string; generation: number; status: JobStatus }) => void;
+  /** Runs after each pass: enqueues webhooks whose enqueue was lost (webhooks/recovery.ts). */
+  recoverWebhooks?: () => Promise<number>;
 }
 
 export interface ReconcilerMetrics {
@@ -37,6 +48,7 @@ const toRef = (row: ActiveJobRef): EnqueueRef => enqueueRefOf(row);
  */
 export function createReconciler(deps: ReconcilerDeps) {
   const batchSize = deps.batchSize ?? 500;
+  const scheduleMirror = createScheduleMirror(deps.producer);
 
   async function reconcileRow(
     row: ActiveJobRef,
@@ -66,6 +78,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     );
     if (!settled) return 'wait' as const;
     deps.producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status });
+    deps.onSettled?.({ id: row.id, tenantId: row.tenantId, generation: row.generation, status });
     return 'settled' as const;
   }
 
@@ -101,6 +114,11 @@ export function createReconciler(deps: ReconcilerDeps) {
       }
       if (rows.length < batchSize) break;
     }
+    // Schedules: every active one has its BullMQ job scheduler again after Redis lost it (flush, restart).
+    const schedulers = await repairScheduleMirror(deps.db, scheduleMirror, batchSize);
+    if (schedulers.upserted || schedulers.removed)
+      deps.log.info(schedulers, 'reconciler repaired schedulers');
+    await deps.recoverWebhooks?.();
     deps.metrics?.passCompleted(report);
     if (report.enqueued || report.settled) deps.log.info(report, 'reconciler repaired jobs');
     return report;

@@ -7,12 +7,14 @@ import {
   createProducer,
   createQueueWorker,
   type QueueWorker,
+  type RedisTarget,
   removeHeartbeat,
   subscribeCancels,
   writeHeartbeat,
 } from '@conveyor/queue';
-import type { Logger } from '@conveyor/shared';
+import { type Logger, SCHEDULES_QUEUE, WEBHOOKS_QUEUE } from '@conveyor/shared';
 import type { BlobStore } from '@conveyor/storage';
+import { parseAllowlist } from './fetch/allowlist';
 import { createFileSweeper } from './file-sweeper';
 import { createHandlers, type HandlerSet, type HandlerSettings } from './handlers/index';
 import { RetryLaterError } from './job-error';
@@ -20,11 +22,16 @@ import { createJobRunner } from './job-runner';
 import { createWorkerMetrics } from './metrics';
 import { type MetricsServer, startMetricsServer } from './metrics-server';
 import { createReconciler } from './reconciler';
+import { createScheduleFirer } from './schedules';
+import { createWebhookNotifier } from './webhooks/notifier';
+import { createWebhookProcessor } from './webhooks/processor';
+import { createWebhookRecovery } from './webhooks/recovery';
 
 export interface WorkerRuntimeOptions {
   db: Db;
   log: Logger;
-  redisUrl: string;
+  /** One server's URL or a Redis Cluster's seed nodes. */
+  redisUrl: RedisTarget;
   prefix: string;
   queues: readonly string[];
   /** Concurrency per queue; a queue missing here runs 1 at a time. */
@@ -47,6 +54,24 @@ export interface WorkerRuntimeOptions {
   processMetrics?: boolean;
   /** How often this process writes its heartbeat to Redis, in ms; default 5 000. */
   heartbeatIntervalMs?: number;
+  /** Webhook delivery (the `webhooks` queue and the recovery scan); defaults as in config.ts. */
+  webhooks?: Partial<WebhookOptions>;
+}
+
+/** Webhook delivery settings (WEBHOOK_* in config.ts). */
+export interface WebhookOptions {
+  /** Attempts per message, the first included; default 8. */
+  maxAttempts: number;
+  /** Time one attempt may take, in ms; default 10 000. */
+  timeoutMs: number;
+  /** Delay after the first failed attempt, doubling after each later one, in ms; default 30 000. */
+  retryBaseMs: number;
+  /** Longest delay between attempts, in ms; default 1 800 000. */
+  retryMaxMs: number;
+  /** How far back a recovery scan starts, in ms; default 24 h. */
+  recoveryWindowMs: number;
+  /** Hosts and CIDRs exempt from the address policy; default the image fetcher's (FETCH_ALLOWLIST). */
+  allowlist: string[];
 }
 
 /** Everything a worker process runs, built from its dependencies; `close()` stops it gracefully. */
@@ -60,7 +85,29 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
   const handlerSet =
     options.handlers ??
     createHandlers({ db: options.db, store: options.store, log, settings: options.handlerSettings });
+  const webhookOptions: WebhookOptions = {
+    maxAttempts: 8,
+    timeoutMs: 10_000,
+    retryBaseMs: 30_000,
+    retryMaxMs: 1_800_000,
+    recoveryWindowMs: 86_400_000,
+    allowlist: options.handlerSettings.image.fetchAllowlist,
+    ...options.webhooks,
+  };
+  const notifyWebhook = createWebhookNotifier({ db: options.db, producer, log });
+  const webhooks = createWebhookProcessor({
+    db: options.db,
+    log,
+    settings: {
+      allowlist: parseAllowlist(webhookOptions.allowlist),
+      timeoutMs: webhookOptions.timeoutMs,
+      maxAttempts: webhookOptions.maxAttempts,
+      backoff: { baseMs: webhookOptions.retryBaseMs, maxMs: webhookOptions.retryMaxMs },
+    },
+  });
+  const fireSchedules = createScheduleFirer({ db: options.db, producer, log });
   const runner = createJobRunner({
+    onTerminal: notifyWebhook,
     db: options.db,
     store: options.store,
     fileRetentionMs: options.handlerSettings.fileRetentionMs,
@@ -90,7 +137,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
       stalledIntervalMs: options.stalledIntervalMs,
       // Postgres counts every start against the attempt budget; BullMQ's stall limit is only a backstop.
       maxStalledCount: 100,
-      processor: runner.process,
+      processor:
+        queue === WEBHOOKS_QUEUE ? webhooks : queue === SCHEDULES_QUEUE ? fireSchedules : runner.process,
       retryDelay: (_attemptsMade, error) => (error instanceof RetryLaterError ? error.retryDelayMs : 1_000),
     });
     qw.worker.on('error', (error) => log.warn({ err: error, queue }, 'queue worker error'));
@@ -113,6 +161,15 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
         prefix: options.prefix,
         log,
         metrics: metrics.reconciler,
+        onSettled: notifyWebhook,
+        recoverWebhooks: createWebhookRecovery({
+          db: options.db,
+          producer,
+          log,
+          windowMs: webhookOptions.recoveryWindowMs,
+          graceMs: options.reconcile.graceMs,
+          maxAttempts: webhookOptions.maxAttempts,
+        }).recoverOnce,
         ...options.reconcile,
       })
     : undefined;

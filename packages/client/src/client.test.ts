@@ -88,3 +88,26 @@ describe('createClient', () => {
     expect(seen[0]!.headers.get('last-event-id')).toBe('0');
   });
 });
+
+describe('client.schedules', () => {
+  it('creates, lists, replaces and deletes schedules on /v1/schedules', async () => {
+    const { fetch, seen } = fakeFetch((req) =>
+      req.method === 'DELETE'
+        ? new Response(null, { status: 204 })
+        : json(req.method === 'GET' ? { data: [], nextCursor: null } : { id: 's1' }, 201),
+    );
+    const client = createClient({ baseUrl: 'http://api.test', apiKey: 'cvr_k', fetch });
+    const body = { cron: '*/5 * * * *', template: { type: 'noop' as const, payload: { sleepMs: 1 } } };
+    expect((await client.schedules.create(body)).id).toBe('s1');
+    expect((await client.schedules.list({ limit: 5 })).data).toEqual([]);
+    await client.schedules.replace('s 1', { ...body, paused: true });
+    await client.schedules.delete('s1');
+    expect(seen.map((r) => `${r.method} ${r.url.pathname}${r.url.search}`)).toEqual([
+      'POST /v1/schedules',
+      'GET /v1/schedules?limit=5',
+      'PUT /v1/schedules/s%201',
+      'DELETE /v1/schedules/s1',
+    ]);
+    expect(JSON.parse(seen[2]!.body!)).toEqual({ ...body, paused: true });
+  });
+});

@@ -9,6 +9,8 @@ import type {
   ListQuery,
   Page,
   PartialJob,
+  Schedule,
+  ScheduleInput,
   StreamedJobEvent,
   SubmitRequest,
   TypedJob,
@@ -183,6 +185,21 @@ export function createClient(options: ClientOptions) {
         etag: res.headers.get('etag'),
         filename: star ? decodeURIComponent(star) : (plain ?? null),
       };
+    },
+    /** /v1/schedules: cron schedules that submit their template at every firing (docs/schedules.md). */
+    schedules: {
+      create: (body: ScheduleInput, opts: CallOptions = {}): Promise<Schedule> =>
+        json('POST', '/v1/schedules', { ...opts, json: body }),
+      list: (query: { limit?: number; cursor?: string } = {}, opts: CallOptions = {}) =>
+        json<Page<Schedule>>('GET', '/v1/schedules', { ...opts, query }),
+      get: (id: string, opts: CallOptions = {}): Promise<Schedule> =>
+        json('GET', `/v1/schedules/${enc(id)}`, opts),
+      /** A full replacement: fields left out take their defaults. */
+      replace: (id: string, body: ScheduleInput, opts: CallOptions = {}): Promise<Schedule> =>
+        json('PUT', `/v1/schedules/${enc(id)}`, { ...opts, json: body }),
+      delete: async (id: string, opts: CallOptions = {}): Promise<void> => {
+        await send('DELETE', `/v1/schedules/${enc(id)}`, opts);
+      },
     },
   };
 }

@@ -1,4 +1,13 @@
-import type { JobEventView, JobOptions, JobStatus, JobType, JobView, ResultOf } from '@conveyor/shared';
+import type {
+  JobEventView,
+  JobOptions,
+  JobStatus,
+  JobType,
+  JobView,
+  ResultOf,
+  ScheduleView,
+  scheduleRequest,
+} from '@conveyor/shared';
 import type { catalog } from '@conveyor/shared/catalog';
 import type { z } from 'zod';
 
@@ -76,3 +85,8 @@ export interface Download {
   /** The file name from Content-Disposition, when the server sent one. */
   filename: string | null;
 }
+
+/** A schedule body (POST /v1/schedules, PUT /v1/schedules/{id}): the template is a submit request. */
+export type ScheduleInput = Omit<z.input<typeof scheduleRequest>, 'template'> & { template: SubmitRequest };
+
+export type Schedule = ScheduleView;

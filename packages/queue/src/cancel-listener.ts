@@ -1,9 +1,9 @@
-import { createRedis } from './connection';
+import { createRedis, type RedisTarget } from './connection';
 import { cancelChannel } from './names';
 
 /** Subscribes to cancel requests; `onCancel` gets each job id. Reconnects (and resubscribes) by itself. */
 export async function subscribeCancels(
-  redisUrl: string,
+  redisUrl: RedisTarget,
   prefix: string,
   onCancel: (jobId: string) => void,
 ): Promise<{ close(): void }> {

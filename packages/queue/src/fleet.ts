@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from './connection';
 
 /**
  * Worker heartbeats and completion counts: what `GET /v1/queues` shows besides BullMQ's own counts.
@@ -32,12 +32,16 @@ const throughputKey = (prefix: string, queue: string, outcome: JobOutcomeCount, 
   `${prefix}:throughput:${queue}:${outcome}:${bucket}`;
 
 /** Writes (or refreshes) a heartbeat. */
-export async function writeHeartbeat(redis: Redis, prefix: string, beat: WorkerHeartbeat): Promise<void> {
+export async function writeHeartbeat(
+  redis: RedisClient,
+  prefix: string,
+  beat: WorkerHeartbeat,
+): Promise<void> {
   await redis.hset(workersKey(prefix), beat.id, JSON.stringify(beat));
 }
 
 /** Removes a worker's heartbeat (on a graceful stop, so it leaves the fleet at once). */
-export async function removeHeartbeat(redis: Redis, prefix: string, id: string): Promise<void> {
+export async function removeHeartbeat(redis: RedisClient, prefix: string, id: string): Promise<void> {
   await redis.hdel(workersKey(prefix), id);
 }
 
@@ -46,7 +50,7 @@ export async function removeHeartbeat(redis: Redis, prefix: string, id: string):
  * ten minutes are deleted on the way, so crashed processes do not pile up in the hash.
  */
 export async function listWorkers(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   now = Date.now(),
 ): Promise<WorkerHeartbeat[]> {
@@ -71,7 +75,7 @@ export async function listWorkers(
 
 /** Counts one finished job towards its queue's throughput (fire-and-forget is fine: it is a statistic). */
 export async function countJobOutcome(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queue: string,
   outcome: JobOutcomeCount,
@@ -87,7 +91,7 @@ export async function countJobOutcome(
 
 /** Jobs of the queue that finished with each outcome in the last minute (six 10-second buckets). */
 export async function recentThroughput(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queue: string,
   now = Date.now(),
@@ -104,13 +108,19 @@ export async function recentThroughput(
 
 /**
  * Redis's `maxmemory-policy`, or undefined where `CONFIG GET` is not allowed (some managed services).
- * Anything but `noeviction` lets Redis drop queue keys under memory pressure.
+ * Anything but `noeviction` lets Redis drop queue keys under memory pressure. On a cluster every master is
+ * asked (CONFIG GET answers for one node only) and a master that may evict wins, so readiness warns about it.
  */
-export async function maxmemoryPolicy(redis: Redis): Promise<string | undefined> {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    return reply[1];
-  } catch {
-    return undefined;
-  }
+export async function maxmemoryPolicy(redis: RedisClient): Promise<string | undefined> {
+  const policies = await Promise.all(
+    masters(redis).map(async (node) => {
+      try {
+        const reply = (await node.config('GET', 'maxmemory-policy')) as string[];
+        return reply[1];
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return policies.find((p) => p !== undefined && p !== 'noeviction') ?? policies.find((p) => p !== undefined);
 }

@@ -1,7 +1,22 @@
 export { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 export { type BoardQueue, boardQueues } from './board';
 export { subscribeCancels } from './cancel-listener';
-export { createRedis, type RedisRole, redisOptions, withTimeout } from './connection';
+export {
+  clusterNodeUrl,
+  connectRedis,
+  createRedis,
+  describeRedisTarget,
+  isCluster,
+  isRedisNodeAddress,
+  masters,
+  type RedisClient,
+  type RedisClusterTarget,
+  type RedisRole,
+  type RedisTarget,
+  redisOptions,
+  redisTarget,
+  withTimeout,
+} from './connection';
 export {
   countJobOutcome,
   type JobOutcomeCount,
@@ -13,6 +28,7 @@ export {
   workersKey,
   writeHeartbeat,
 } from './fleet';
+export { handOffNewJobs, type NewJobRef } from './hand-off';
 export {
   type CacheHit,
   type CacheMiss,
@@ -32,6 +48,14 @@ export {
   type QueueStatsOptions,
   type QueueStatsReader,
 } from './queue-stats';
+export {
+  createScheduleMirror,
+  SCHEDULE_FIRING_NAME,
+  type ScheduleFiringData,
+  type ScheduleMirror,
+  type ScheduleMirrorRef,
+} from './schedules';
+export { enqueueWebhook, type WebhookMessageRef } from './webhook-queue';
 export {
   createQueueWorker,
   type Processor,

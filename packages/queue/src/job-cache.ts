@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { withTimeout } from './connection';
 
 /**
@@ -97,7 +97,7 @@ end
 return pending
 `;
 
-export function createJobCache(redis: Redis, prefix: string, options: JobCacheOptions = {}): JobCache {
+export function createJobCache(redis: RedisClient, prefix: string, options: JobCacheOptions = {}): JobCache {
   const ttlMs = options.ttlMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 500;
   const writeLeaseMs = options.writeLeaseMs ?? 300_000;

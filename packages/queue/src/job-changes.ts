@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { createRedis } from './connection';
+import { createRedis, type RedisClient, type RedisTarget } from './connection';
 
 /** A job changed state (or its timeline grew): what API instances need to wake waiters and streams. */
 export interface JobChange {
@@ -13,14 +12,14 @@ export interface JobChange {
 export const jobChangesChannel = (prefix: string) => `${prefix}:job-changes`;
 
 /** Fire-and-forget: a lost notice delays a waiter until its next check, it never loses state (Postgres has it). */
-export function publishJobChange(redis: Redis, prefix: string, change: JobChange): void {
+export function publishJobChange(redis: RedisClient, prefix: string, change: JobChange): void {
   if (redis.status !== 'ready') return;
   redis.publish(jobChangesChannel(prefix), JSON.stringify(change)).catch(() => {});
 }
 
 /** Subscribes to job changes on a connection of its own; reconnects and resubscribes by itself. */
 export function subscribeJobChanges(
-  redisUrl: string,
+  redisUrl: RedisTarget,
   prefix: string,
   onChange: (change: JobChange) => void,
 ): { close(): void; ready: Promise<void> } {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 
 /**
  * A lease in Redis (`SET NX PX`) so one process at a time runs a periodic task. Losing Redis loses the
  * lease, which is fine: the next holder simply repeats idempotent work.
  */
-export function createLeaderLock(redis: Redis, key: string) {
+export function createLeaderLock(redis: RedisClient, key: string) {
   const token = randomUUID();
   return {
     async tryAcquire(ttlMs: number): Promise<boolean> {

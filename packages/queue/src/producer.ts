@@ -1,13 +1,13 @@
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createRedis, withTimeout } from './connection';
+import { createRedis, type RedisClient, type RedisTarget, withTimeout } from './connection';
 import { createJobCache, type JobCache } from './job-cache';
 import { type JobChange, publishJobChange } from './job-changes';
 import { type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
 import { assertHashTagPrefix, cancelChannel } from './names';
 
 export interface ProducerOptions {
-  redisUrl: string;
+  /** One server's URL or a cluster's seed nodes. */
+  redisUrl: RedisTarget;
   /** Hash-tag key prefix, e.g. `{conveyor}`. */
   prefix: string;
   /** Longest wait for one Redis call, in ms; default 2 000. */
@@ -44,7 +44,7 @@ export interface Producer {
   /** The read cache of single jobs: the API reads and fills it, every writer invalidates after its commit. */
   readonly jobCache: JobCache;
   ping(): Promise<void>;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The deployment's hash-tag key prefix, for other keys that belong to it (e.g. the API's rate limits). */
   readonly prefix: string;
   /** The producer's BullMQ Queue for `name` (made on first use, closed by close()), e.g. for Bull Board. */

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import type { QueueJobData } from './job-options';
 import { assertHashTagPrefix } from './names';
 
@@ -36,7 +36,7 @@ export interface QueueStatsOptions {
 
 /** Reads queue depth and age from BullMQ over an existing connection (which it does not close). */
 export function createQueueStats(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   options: QueueStatsOptions = {},
 ): QueueStatsReader {

@@ -1,6 +1,5 @@
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createRedis } from './connection';
+import { createRedis, type RedisClient, type RedisTarget } from './connection';
 import type { QueueJobData } from './job-options';
 import { assertHashTagPrefix } from './names';
 
@@ -8,7 +7,8 @@ export type QueueJob = Job<QueueJobData>;
 export type Processor = (job: QueueJob, token: string | undefined) => Promise<unknown>;
 
 export interface QueueWorkerOptions {
-  redisUrl: string;
+  /** One server's URL or a cluster's seed nodes. */
+  redisUrl: RedisTarget;
   prefix: string;
   queue: string;
   /** Jobs run at once by this process for this queue. */
@@ -32,7 +32,7 @@ export interface QueueWorker {
 }
 
 export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
-  const connection: Redis = createRedis(options.redisUrl, 'worker', `conveyor-worker-${options.queue}`);
+  const connection: RedisClient = createRedis(options.redisUrl, 'worker', `conveyor-worker-${options.queue}`);
   connection.on('error', () => {});
   const worker = new Worker<QueueJobData>(options.queue, (job, token) => options.processor(job, token), {
     connection,

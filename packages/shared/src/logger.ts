@@ -12,8 +12,9 @@ export interface LoggerOptions {
 }
 
 /**
- * Paths that must never reach a log line. Payload fields a kind marks sensitive are redacted by the
- * worker before logging; these cover the transport-level secrets.
+ * Paths that must never reach a log line, at the top level of a line and one level down. Payloads are
+ * redacted before they are logged (redactPayload in redact.ts: the fields a kind marks sensitive and
+ * secret-looking keys at any depth); these cover the transport-level secrets.
  */
 const REDACT = [
   'req.headers.authorization',
@@ -23,8 +24,12 @@ const REDACT = [
   'key',
   'password',
   'token',
+  'secret',
   '*.password',
   '*.token',
+  '*.secret',
+  '*.apiKey',
+  '*.authorization',
 ];
 
 export function createLogger(options: LoggerOptions): Logger {

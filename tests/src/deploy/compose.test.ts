@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadApiConfig } from '@conveyor/api';
-import { queueNames } from '@conveyor/shared';
+import { queueNames, workerQueueNames } from '@conveyor/shared';
 import { loadWorkerConfig } from '@conveyor/worker';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -51,11 +51,12 @@ const names = (...sections: string[]) =>
 const apiKeys = configKeys('apps/api/src/config.ts');
 const workerKeys = configKeys('apps/worker/src/config.ts');
 const cliKeys = configKeys('packages/db/src/cli/config.ts');
-const perQueueKeys = queueNames.map(
+const perQueueKeys = workerQueueNames.map(
   (q) => `WORKER_CONCURRENCY_${q.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
 );
 
-const compose = parse(read('docker-compose.yml')) as {
+// Compose honours YAML merge keys (`<<: *worker`); the yaml package needs them switched on.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, Record<string, unknown> & { environment?: Record<string, unknown> | string[] }>;
 };
 const service = (name: string) => compose.services[name]!;
@@ -64,6 +65,13 @@ const environmentOf = (name: string): Record<string, string> => {
   const pairs = Array.isArray(e) ? e.map((kv) => kv.split(/=(.*)/s)) : Object.entries(e);
   return Object.fromEntries(pairs.map(([k, v]) => [k, String(v ?? '')]));
 };
+/** `${NAME:-default}` as compose resolves it with nothing set in the environment or `.env`. */
+const interpolated = (vars: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, v.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1')]),
+  );
+const workerServices = () => Object.keys(compose.services).filter((n) => n.startsWith('worker-'));
+const appServices = () => ['api', ...workerServices()];
 const commandText = (cmd: unknown) => (Array.isArray(cmd) ? cmd.join(' ') : String(cmd ?? ''));
 
 interface Stage {
@@ -101,8 +109,13 @@ function lineage(stages: Stage[], name: string): Stage[] {
 const lastOf = (chain: Stage[], op: string) =>
   chain.flatMap((s) => s.instructions.filter((i) => i.op === op).reverse()).at(0)?.args;
 
+/** The image a compose service (or, for `worker`, every worker-* service) builds. */
 const built = (name: string) => {
-  const build = service(name).build as { context: string; dockerfile: string; target?: string };
+  const build = service(name === 'worker' ? 'worker-default' : name).build as {
+    context: string;
+    dockerfile: string;
+    target?: string;
+  };
   const path = join(build.context, build.dockerfile);
   const stages = parseDockerfile(read(path));
   return { path, stages, chain: lineage(stages, build.target ?? stages.at(-1)!.name), target: build.target };
@@ -148,10 +161,11 @@ describe('.env.example', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('defines postgres, redis, migrate, api and worker', () => {
+  it('defines postgres, redis, migrate, api, nginx and one worker service per queue', () => {
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['postgres', 'redis', 'migrate', 'api', 'worker']),
+      expect.arrayContaining(['postgres', 'redis', 'migrate', 'api', 'nginx']),
     );
+    expect(compose.services.worker, 'the all-queues worker is split per queue').toBeUndefined();
     expect(String(service('postgres').image)).toMatch(/^postgres:16/);
     expect(commandText((service('postgres').healthcheck as { test: unknown }).test)).toContain('pg_isready');
     expect(String(service('redis').image)).toMatch(/^redis:7/);
@@ -165,28 +179,73 @@ describe('docker-compose.yml', () => {
     expect(command).toMatch(/--appendonly\s+yes/);
   });
 
-  it('migrates once before the api and the worker start, once redis is healthy', () => {
+  it('migrates once before the api and the workers start, once redis is healthy', () => {
     expect(commandText(service('migrate').command)).toContain('npm run db:migrate');
     expect(service('migrate').depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
-    for (const name of ['api', 'worker']) {
+    for (const name of appServices()) {
       expect(service(name).depends_on, name).toMatchObject({
         migrate: { condition: 'service_completed_successfully' },
         redis: { condition: 'service_healthy' },
       });
     }
-    expect((service('api').ports as string[]).some((p) => String(p).endsWith(':3000'))).toBe(true);
-    expect(environmentOf('worker').WORKER_QUEUES).toBe(queueNames.join(','));
-    // Uploads written by the API are read by the workers: one storage volume for both.
-    expect(environmentOf('api').STORAGE_DIR).toBe(environmentOf('worker').STORAGE_DIR);
-    for (const name of ['api', 'worker']) {
+    // Uploads written by the API are read by the workers: one storage volume for all of them.
+    for (const name of appServices()) {
+      expect(environmentOf(name).STORAGE_DIR, name).toBe(environmentOf('api').STORAGE_DIR);
       expect(service(name).volumes, name).toContain(`storage:${environmentOf(name).STORAGE_DIR}`);
     }
+  });
+
+  it('gives every catalog queue a worker service of its own and serves every worker queue exactly once', () => {
+    const served = workerServices().flatMap((name) => {
+      const queues = environmentOf(name).WORKER_QUEUES!.split(',');
+      // Each service must start: its environment passes the worker's own config check.
+      expect(loadWorkerConfig(interpolated(environmentOf(name))).WORKER_QUEUES, name).toEqual(queues);
+      return queues.map((queue) => ({ name, queue }));
+    });
+    expect(served.map((s) => s.queue).sort()).toEqual([...workerQueueNames].sort());
+    for (const queue of queueNames) {
+      expect(served.find((s) => s.queue === queue)?.name, queue).toBe(`worker-${queue}`);
+    }
+    // A queue without a service of its own (an internal one) rides along with worker-default.
+    for (const { name, queue } of served)
+      expect([`worker-${queue}`, 'worker-default'], queue).toContain(name);
+  });
+
+  it('lets `--scale` multiply the api and every worker: no fixed names, no published ports', () => {
+    for (const name of appServices()) {
+      expect(service(name).container_name, name).toBeUndefined();
+      expect(service(name).ports, name).toBeUndefined();
+      expect(service(name).build, name).toBeDefined();
+    }
+    expect((service('api').deploy as { replicas: number }).replicas).toBeGreaterThanOrEqual(2);
+    // Each worker's own per-queue knob is passed through; the metrics port stays inside the container.
+    for (const name of workerServices()) {
+      const vars = environmentOf(name);
+      for (const queue of vars.WORKER_QUEUES!.split(','))
+        expect(Object.keys(vars), name).toContain(`WORKER_CONCURRENCY_${queue.toUpperCase()}`);
+      expect(service(name).stop_grace_period, name).toBe('45s');
+    }
+  });
+
+  it('puts nginx with the committed config in front of the api replicas', () => {
+    const nginx = service('nginx');
+    expect(String(nginx.image)).toMatch(/^nginx:1\.\d+/);
+    expect(nginx.volumes).toContain('./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(existsSync(join(REPO_ROOT, 'deploy/nginx/nginx.conf'))).toBe(true);
+    const conf = read('deploy/nginx/nginx.conf');
+    const listen = /^\s*listen (\d+);$/m.exec(conf)![1];
+    expect(nginx.ports).toEqual([`3000:${listen}`]);
+    expect(nginx.depends_on).toMatchObject({ api: { condition: 'service_healthy' } });
+    expect(conf).toMatch(new RegExp(`^\\s*server api:${environmentOf('api').PORT}[ ;]`, 'm'));
+    // One proxy in front of the API: it must trust exactly the X-Forwarded-For entry nginx appends.
+    expect(environmentOf('api').TRUST_PROXY).toBe('1');
+    expect(conf).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
   });
 
   it('points the apps at the compose services and names only documented variables', () => {
     for (const [name, sections] of [
       ['api', ['shared', 'api']],
-      ['worker', ['shared', 'worker']],
+      ...workerServices().map((w) => [w, ['shared', 'worker']] as const),
       ['migrate', ['shared']],
     ] as const) {
       const vars = environmentOf(name);

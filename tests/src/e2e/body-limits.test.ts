@@ -1,49 +1,22 @@
 import { connect } from 'node:net';
-import { createApiKey, createTenant } from '@conveyor/db';
-import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../helpers/env';
-import { freePort } from '../helpers/ports';
-import { type AppProcess, startApp } from '../helpers/processes';
+import { describe, expect, it } from 'vitest';
+import { useApiProcess } from '../helpers/use-api-process';
 
 /**
  * Body limits on the real HTTP server, with raw sockets: a declared length over the limit, a chunked body
  * with no length, and a lying length. Each is refused, and no oversized body reaches a handler (no job).
  */
 describe('body limits on the wire', () => {
-  let db: TestDatabase;
-  const prefix = testPrefix();
-  let api: AppProcess;
-  let port: number;
-  let key: string;
-  let tenantId: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    tenantId = (await createTenant(db.db, 'limits')).id;
-    key = (await createApiKey(db.db, { tenantId, scopes: ['jobs:write', 'jobs:read'] })).key;
-    port = await freePort();
-    api = startApp('api', {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BODY_LIMIT_BYTES: '2048',
-    });
-    await api.waitForLine(/"api listening"/);
-  });
-  afterAll(async () => {
-    await api?.kill();
-    await deletePrefix(REDIS_URL, prefix);
-    await db?.drop();
+  const ctx = useApiProcess({
+    tenant: 'limits',
+    scopes: ['jobs:write', 'jobs:read'],
+    env: { BODY_LIMIT_BYTES: '2048' },
   });
 
   /** Sends raw bytes, returns what came back before the server closed or 3 s passed. */
   function raw(head: string, body: Buffer | string): Promise<string> {
     return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(ctx.port, '127.0.0.1');
       let answer = '';
       socket.on('data', (d) => {
         answer += d.toString();
@@ -60,11 +33,11 @@ describe('body limits on the wire', () => {
     });
   }
   const headers = (extra: string) =>
-    `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+    `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.key}\r\nContent-Type: application/json\r\n${extra}\r\n`;
   const big = Buffer.from(JSON.stringify({ type: 'noop', payload: { echo: 'x'.repeat(10_000) } }));
   const jobCount = async () => {
     const { listJobs } = await import('@conveyor/db');
-    return (await listJobs(db.db, { tenantId, limit: 100 })).rows.length;
+    return (await listJobs(ctx.db.db, { tenantId: ctx.tenantId, limit: 100 })).rows.length;
   };
 
   it('refuses a declared length over the limit with 413 problem+json', async () => {

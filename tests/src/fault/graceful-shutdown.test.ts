@@ -1,24 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
-import type { AppProcess } from '../helpers/processes';
-import { linesFor, startWorkerProcess } from '../helpers/worker-process';
+import { describe, expect, it } from 'vitest';
+import { useWorkerProcesses } from '../helpers/use-worker-processes';
+import { linesFor, workerThatStarted } from '../helpers/worker-process';
 
 /** Invariant 7: SIGTERM loses nothing. */
 describe('SIGTERM to a worker process', () => {
-  let h: Harness;
-  const procs: AppProcess[] = [];
-
-  beforeEach(async () => {
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    await h.close();
-  });
+  const { harness, startWorker } = useWorkerProcesses();
 
   it('lets a short active job finish, then exits 0', async () => {
-    const w = await startWorkerProcess(h, 'worker');
-    procs.push(w);
+    const h = harness();
+    const w = await startWorker('worker');
     const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 1_500 } });
     await w.waitForLine(new RegExp(`${job.id}.*job started`));
     w.signal('SIGTERM');
@@ -28,17 +18,20 @@ describe('SIGTERM to a worker process', () => {
   });
 
   it('hands a job it cannot finish within the grace period to another worker at once', async () => {
-    const leaving = await startWorkerProcess(h, 'worker-leaving', { WORKER_SHUTDOWN_GRACE_MS: '500' });
-    procs.push(leaving);
+    const h = harness();
+    // Both up before the job (a worker starting after it could take longer than the job on a loaded
+    // machine); whichever takes the job is the one that leaves.
+    const workers = await Promise.all(
+      ['worker-1', 'worker-2'].map((name) => startWorker(name, { WORKER_SHUTDOWN_GRACE_MS: '500' })),
+    );
     // maxAttempts 1: a graceful stop must not spend the job's only attempt.
     const { job } = await h.submit({
       type: 'noop',
       payload: { sleepMs: 4_000 },
       options: { maxAttempts: 1 },
     });
-    await leaving.waitForLine(new RegExp(`${job.id}.*job started`));
-    const staying = await startWorkerProcess(h, 'worker-staying');
-    procs.push(staying);
+    const leaving = await workerThatStarted(workers, job.id);
+    const staying = workers.find((w) => w !== leaving)!;
 
     const signalled = Date.now();
     leaving.signal('SIGTERM');

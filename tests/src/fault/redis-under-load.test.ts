@@ -38,9 +38,22 @@ describe('Redis faults under load', () => {
     return started;
   };
 
-  it('restarted without persistence while jobs wait, run and sit delayed: every job still completes', async () => {
+  it('restarted without persistence while jobs wait, run and sit delayed, with a schedule: every job still completes and the schedule fires again', async () => {
     const workers = await startWorkers(3);
     const answers = createAnswerRecorder();
+    // A schedule lives in Postgres; its BullMQ job scheduler dies with Redis and the reconciler makes it again.
+    const schedules = await h.newTenant();
+    const created = await h.request('POST', '/v1/schedules', {
+      key: schedules.key,
+      body: { cron: '* * * * * *', template: { type: 'noop', payload: { echo: 'scheduled' } } },
+    });
+    expect(created.status).toBe(201);
+    const scheduleId = ((await created.json()) as { id: string }).id;
+    const scheduledJobs = async (after: number) => {
+      const res = await h.request('GET', '/v1/jobs?limit=100', { key: schedules.key });
+      const jobs = ((await res.json()) as { data: { createdAt: string; status: string }[] }).data;
+      return jobs.filter((j) => Date.parse(j.createdAt) > after);
+    };
     const runAt = new Date(Date.now() + 6_000);
     const delayed = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -51,11 +64,18 @@ describe('Redis faults under load', () => {
     const body = (i: number) => ({ type: 'noop', payload: { sleepMs: 100 + ((i * 37) % 400), echo: i } });
     const load = startLoad(inProcessSubmit(h), answers, { total: 300, concurrency: 6, body });
     await waitFor('jobs to queue up and run', () => answers.accepted.length >= 150, 30_000, 20);
+    await waitFor('the schedule to fire before the restart', async () => (await scheduledJobs(0)).length > 0);
     await redis.stop();
     await sleep(2_000);
     const backAt = Date.now();
     await redis.start();
     await load.done;
+    await waitFor(
+      'the schedule to fire again after the restart',
+      async () => (await scheduledJobs(backAt)).some((j) => j.status === 'succeeded'),
+      30_000,
+    );
+    expect((await h.request('DELETE', `/v1/schedules/${scheduleId}`, { key: schedules.key })).status).toBe(204);
     const ids = [...answers.accepted, ...delayed.map((d) => d.job.id)];
     const report = await checkInvariants(h, ids, { answers, since: backAt });
     logSummary('redis-restart-empty', report, { delayed: delayed.length });

@@ -1,30 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
-import type { AppProcess } from '../helpers/processes';
-import { linesFor, startWorkerProcess } from '../helpers/worker-process';
+import { describe, expect, it } from 'vitest';
+import { useWorkerProcesses } from '../helpers/use-worker-processes';
+import { linesFor } from '../helpers/worker-process';
 
 /** Invariant 3: a worker that lost its lock cannot overwrite the outcome of the attempt that replaced it. */
 describe('a worker frozen past its lock (SIGSTOP) while another finishes the job', () => {
-  let h: Harness;
-  const procs: AppProcess[] = [];
-
-  beforeEach(async () => {
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    await h.close();
-  });
+  const { harness, startWorker } = useWorkerProcesses();
 
   it("discards the frozen worker's late result and keeps it alive", async () => {
-    const frozen = await startWorkerProcess(h, 'worker-frozen', { WORKER_LOCK_DURATION_MS: '1500' });
-    procs.push(frozen);
+    const h = harness();
+    const frozen = await startWorker('worker-frozen', { WORKER_LOCK_DURATION_MS: '1500' });
     const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 2_000 } });
     await frozen.waitForLine(new RegExp(`${job.id}.*job started`));
     frozen.signal('SIGSTOP');
 
-    const rescuer = await startWorkerProcess(h, 'worker-rescuer');
-    procs.push(rescuer);
+    const rescuer = await startWorker('worker-rescuer');
     const done = await h.waitForStatus(job.id, ['succeeded'], 30_000);
     expect(done.attempts).toBe(2);
     const settled = await h.row(job.id);

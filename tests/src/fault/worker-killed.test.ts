@@ -1,30 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from '../helpers/harness';
-import type { AppProcess } from '../helpers/processes';
-import { linesFor, startWorkerProcess } from '../helpers/worker-process';
+import { describe, expect, it } from 'vitest';
+import { useWorkerProcesses } from '../helpers/use-worker-processes';
+import { linesFor, workerThatStarted } from '../helpers/worker-process';
 
 /** Invariant 4: a worker killed mid-job leaves a job that another worker finishes. */
 describe('a worker process killed with SIGKILL mid-job', () => {
-  let h: Harness;
-  const procs: AppProcess[] = [];
-
-  beforeEach(async () => {
-    h = await createHarness();
-  });
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.kill()));
-    await h.close();
-  });
+  const { harness, startWorker } = useWorkerProcesses();
 
   it('leaves the job to another worker, which finishes it and records succeeded', async () => {
-    const a = await startWorkerProcess(h, 'worker-a');
-    procs.push(a);
+    const h = harness();
+    // Both up before the job: a worker starting after it could take longer (on a loaded machine) than the job.
+    const workers = await Promise.all([startWorker('worker-a'), startWorker('worker-b')]);
     const { job } = await h.submit({ type: 'noop', payload: { sleepMs: 3_000, echo: 'survivor' } });
     await h.waitForStatus(job.id, ['running']);
-    await a.waitForLine(new RegExp(`${job.id}.*job started`));
-
-    const b = await startWorkerProcess(h, 'worker-b');
-    procs.push(b);
+    const a = await workerThatStarted(workers, job.id);
+    const b = workers.find((w) => w !== a)!;
     a.signal('SIGKILL');
     expect(await a.exited).toBe('SIGKILL');
 

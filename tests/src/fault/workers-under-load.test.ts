@@ -124,8 +124,9 @@ describe('worker faults under load', () => {
     let supervising = true;
     let restarts = 0;
     const deadBefore = new Set([...pool, ...gone].filter((w) => !alive(w)));
-    const crashes = () =>
-      [...pool, ...gone].filter((w) => !deadBefore.has(w) && w.child.signalCode === 'SIGKILL').length;
+    // A Set: while the supervisor awaits a replacement, the dead worker is in `gone` and still in `pool`.
+    const crashed = () =>
+      new Set([...pool, ...gone].filter((w) => !deadBefore.has(w) && w.child.signalCode === 'SIGKILL'));
     const supervise = (async () => {
       while (supervising) {
         for (const [i, w] of pool.entries()) {
@@ -146,16 +147,20 @@ describe('worker faults under load', () => {
       const poisonedAt = Date.now();
       await load.done;
       const report = await checkInvariants(h, answers.accepted, { answers, since: poisonedAt });
+      const events = await h.events(poison.job.id);
       logSummary('poison-pill', report, {
         poisonStarts: failed.attempts,
-        workerCrashes: crashes(),
+        workerCrashes: crashed().size,
         workerRestarts: restarts,
-        events: (await h.events(poison.job.id)).map((e) => `${e.type}:${JSON.stringify(e.data)}`),
+        crashedPids: [...crashed()].map((w) => w.pid),
+        events: events.map((e) => `${e.type}:${JSON.stringify(e.data)}`),
       });
       expect(failed.attempts).toBe(3);
-      expect(failed.error).toMatchObject({ code: expect.any(String) });
-      // Every start of the pill killed a worker (see the summary for the handler starts the logs show).
-      expect(crashes()).toBeGreaterThanOrEqual(3);
+      expect(failed.error).toMatchObject({ code: 'attempts_exhausted' });
+      expect(events.filter((e) => e.type === 'running')).toHaveLength(3);
+      // A start is recorded (attempts + 1) before the handler runs and refused once attempts = maxAttempts:
+      // every crash is a recorded start, and every start of the pill crashed its worker. Exactly 3.
+      expect(crashed().size).toBe(failed.attempts);
       expect(report.lost).toBe(0);
       expect(report.backwards).toBe(0);
       expect(report.byStatus).toEqual({ succeeded: 200 });

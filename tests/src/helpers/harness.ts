@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type App, createApp, createJobWatch, type JobWatch } from '@conveyor/api';
 import { createApiKey, createTenant, type JobRow } from '@conveyor/db';
 import { createTestDatabase, type TestDatabase } from '@conveyor/db/testing';
-import { createProducer, type Producer, subscribeJobChanges } from '@conveyor/queue';
+import { createProducer, type Producer, type RedisTarget, subscribeJobChanges } from '@conveyor/queue';
 import { deletePrefix, testPrefix } from '@conveyor/queue/testing';
 import {
   createLogger,
@@ -12,8 +12,10 @@ import {
   type Logger,
   type LoggerOptions,
   queueNames,
+  SCHEDULES_QUEUE,
   SCOPES,
   type Scope,
+  WEBHOOKS_QUEUE,
 } from '@conveyor/shared';
 import { type BlobStore, createLocalDiskStore } from '@conveyor/storage';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '@conveyor/worker';
@@ -53,7 +55,10 @@ export interface Harness {
   prefix: string;
   store: BlobStore;
   storageDir: string;
+  /** The single server's URL; throws on a harness over a Redis Cluster (use `redis`). */
   redisUrl: string;
+  /** What the harness connects to: `redisUrl`, or a Redis Cluster's seed nodes. */
+  redis: RedisTarget;
   producer: Producer;
   app: App;
   log: Logger;
@@ -78,9 +83,13 @@ export interface Harness {
 }
 
 export async function createHarness(
-  options: { redisUrl?: string; logDestination?: LoggerOptions['destination'] } = {},
+  options: { redisUrl?: RedisTarget; logDestination?: LoggerOptions['destination'] } = {},
 ): Promise<Harness> {
   const redisUrl = options.redisUrl ?? REDIS_URL;
+  const singleUrl = () => {
+    if (typeof redisUrl !== 'string') throw new Error('this harness runs on a Redis Cluster: use h.redis');
+    return redisUrl;
+  };
   const db = await createTestDatabase();
   const prefix = testPrefix();
   // A test that captures logs passes a destination; it then sees every level, whatever TEST_LOG_LEVEL says.
@@ -146,7 +155,10 @@ export async function createHarness(
     prefix,
     store,
     storageDir,
-    redisUrl,
+    get redisUrl() {
+      return singleUrl();
+    },
+    redis: redisUrl,
     producer,
     app,
     log,
@@ -186,8 +198,8 @@ export async function createHarness(
         log,
         redisUrl,
         prefix,
-        queues: queueNames,
-        concurrency: Object.fromEntries(queueNames.map((q) => [q, 4])),
+        queues: [...queueNames, SCHEDULES_QUEUE, WEBHOOKS_QUEUE],
+        concurrency: Object.fromEntries([...queueNames, SCHEDULES_QUEUE, WEBHOOKS_QUEUE].map((q) => [q, 4])),
         lockDurationMs: 5_000,
         stalledIntervalMs: 2_000,
         dbOutageRetryMs: 2_000,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findJobsByIds, type JobEventRow, type JobRow, listJobEventsOfJobs } from '@conveyor/db';
+import { JOB_STATUSES } from '@conveyor/shared';
 import type { Harness } from './harness';
 
 /** One HTTP answer the scenario's load generator got. */
@@ -55,6 +56,7 @@ export function createAnswerRecorder(): AnswerRecorder {
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const STATUSES = new Set<string>(JOB_STATUSES);
 
 /** The transitions the jobs trigger allows (packages/db/migrations/0001): anything else moved backwards. */
 function isForward(from: string, to: string): boolean {
@@ -146,6 +148,8 @@ export async function checkInvariants(
     events.push(...(await listJobEventsOfJobs(h.db.db, h.tenantId, ids.slice(i, i + 500))));
   const timelines = new Map<string, JobEventRow[]>();
   for (const e of events) {
+    // Marks that are not a status (`cancel_requested`) are not transitions.
+    if (!STATUSES.has(e.type)) continue;
     const list = timelines.get(e.jobId) ?? [];
     list.push(e);
     timelines.set(e.jobId, list);

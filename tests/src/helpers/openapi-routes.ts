@@ -1,4 +1,5 @@
 import type { App } from '@conveyor/api';
+import type { Scope } from '@conveyor/shared';
 
 /** One operation of the served OpenAPI document. */
 export interface Operation {
@@ -52,5 +53,16 @@ export async function operationsOf(app: App): Promise<Operation[]> {
 /** The path of `op` with every parameter replaced by `id` (inserted as given: encode it first if needed). */
 export const fillPath = (op: Operation, id: string) => op.path.replace(/\{\w+\}/g, id);
 
-/** The scope an API-key route needs: reads need `jobs:read`, everything else `jobs:write`. */
-export const neededScope = (op: Operation) => (op.method === 'GET' ? 'jobs:read' : 'jobs:write');
+/**
+ * The scopes that each admit an API-key route (any one suffices): reads need `jobs:read`, everything else
+ * `jobs:write`; schedules are written with `schedules:write`, and read with it or with `jobs:read`; webhook
+ * settings take `jobs:write` for reads too.
+ */
+export const neededScopes = (op: Operation): Scope[] => {
+  const read = op.method === 'GET';
+  if (op.path.startsWith('/v1/schedules'))
+    return read ? ['jobs:read', 'schedules:write'] : ['schedules:write'];
+  // Webhook settings hold the signing secret: even reading them takes jobs:write (docs/webhooks.md).
+  if (op.path.startsWith('/v1/webhook-settings')) return ['jobs:write'];
+  return [read ? 'jobs:read' : 'jobs:write'];
+};

@@ -16,9 +16,12 @@ import { waitFor } from './wait';
 export interface PrivateRedis {
   url: string;
   port: number;
-  /** Stops the server (SIGKILL: nothing is saved). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /**
+   * Stops the server with SIGKILL: nothing is saved, unless `keepData` (an RDB snapshot is taken first and
+   * loaded by the next `start`, as a Redis with persistence would come back).
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+  /** Starts it again on the same port: empty, or with what `stop({ keepData: true })` kept. */
   start(): Promise<void>;
   flushAll(): Promise<void>;
   client(): Redis;
@@ -47,6 +50,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
 
   async function start() {
+    // Already up: a second server could not bind the port, and would orphan the first one.
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
@@ -55,10 +60,19 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await waitFor(`redis-server on port ${port}`, ping, 10_000, 50);
   }
 
-  async function stop() {
+  async function stop(options: { keepData?: boolean } = {}) {
     const running = child;
-    child = undefined;
     if (!running || running.exitCode !== null) return;
+    const dump = join(dir, 'dump.rdb');
+    if (options.keepData) {
+      const c = createRedis(url, 'worker', 'cvt-save');
+      try {
+        await c.save();
+      } finally {
+        c.disconnect();
+      }
+    } else rmSync(dump, { force: true });
+    child = undefined;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGKILL');
     await exited;

@@ -1,5 +1,6 @@
 import type { Harness } from './harness';
 import { type AppProcess, startApp } from './processes';
+import { waitFor } from './wait';
 
 /**
  * A real worker process on the harness's database and key prefix, with short lock and stall timings so
@@ -36,3 +37,12 @@ export async function startWorkerProcess(
 /** Log lines of `proc` that mention `jobId` and contain `msg`. */
 export const linesFor = (proc: AppProcess, jobId: string, msg: string) =>
   proc.lines.filter((l) => l.includes(jobId) && l.includes(msg));
+
+/** Which of `procs` started `jobId` (waits until one logs it): the test then knows whom to signal. */
+export const workerThatStarted = (procs: AppProcess[], jobId: string, timeoutMs = 20_000) =>
+  waitFor(
+    `a worker to start ${jobId}`,
+    () => procs.find((p) => linesFor(p, jobId, 'job started').length > 0),
+    timeoutMs,
+    50,
+  );

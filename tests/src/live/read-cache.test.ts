@@ -90,9 +90,13 @@ describe('read cache of single jobs', () => {
     }
   });
 
-  it('serves a repeated read from Redis, including the 304', async () => {
-    const { job } = await h.submit({ type: 'noop', payload: { echo: 'cached' } });
-    await h.waitForStatus(job.id, ['succeeded']);
+  it('serves a repeated read of an unfinished job from Redis, including the 304', async () => {
+    // Delayed: it stays queued, so the Redis cache (not the in-process one for succeeded jobs) answers.
+    const { job } = await h.submit({
+      type: 'noop',
+      payload: { echo: 'cached' },
+      options: { delay: 600_000 },
+    });
     const first = await h.request('GET', `/v1/jobs/${job.id}`);
     const etag = first.headers.get('etag')!;
     const { stats } = h.producer.jobCache;
@@ -111,7 +115,22 @@ describe('read cache of single jobs', () => {
     await h.producer.redis.hset(key, 'b', JSON.stringify({ ...cached, result: { marker: true } }));
     expect(((await h.getJob(job.id)) as JobView).result).toEqual({ marker: true });
     await h.producer.jobCache.invalidate(job.id);
-    expect((await h.getJob(job.id)).result).toEqual({ echo: 'cached' });
+    expect((await h.getJob(job.id)).result).toBeNull();
+  });
+
+  it('serves a succeeded job from process memory: no Redis read, and nothing in Redis can change it', async () => {
+    const { job } = await h.submit({ type: 'noop', payload: { echo: 'settled' } });
+    await h.waitForStatus(job.id, ['succeeded']);
+    const first = await h.request('GET', `/v1/jobs/${job.id}`);
+    const { stats } = h.producer.jobCache;
+    const before = { hits: stats.hits, misses: stats.misses };
+    const key = jobCacheKey(h.prefix, job.id);
+    const cached = await h.producer.redis.hget(key, 'b');
+    if (cached) await h.producer.redis.hset(key, 'b', JSON.stringify({ ...JSON.parse(cached), result: 'x' }));
+    const second = await h.request('GET', `/v1/jobs/${job.id}`);
+    expect(await second.json()).toEqual(await first.json());
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect({ hits: stats.hits, misses: stats.misses }).toEqual(before);
   });
 
   it('answers 404 for another tenant’s job even while it is cached', async () => {

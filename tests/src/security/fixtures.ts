@@ -13,7 +13,11 @@ export interface TenantResources {
   jobId: string;
   uploadId: string;
   artifactId: string;
+  scheduleId: string;
 }
+
+/** A schedule body that passes validation, so on a schedule route the id alone decides the answer. */
+export const SCHEDULE_BODY = '{"cron":"0 0 1 1 *","template":{"type":"noop"}}';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -47,7 +51,16 @@ export async function makeResources(h: Harness, tenant: { tenantId: string; key:
     metadata: {},
     expiresAt: new Date(Date.now() + 3_600_000),
   });
-  return { ...tenant, jobId: job.id, uploadId: upload.id, artifactId: row.id } satisfies TenantResources;
+  const scheduled = await h.request('POST', '/v1/schedules', { body: SCHEDULE_BODY, key: tenant.key });
+  expect(scheduled.status).toBe(201);
+  const schedule = (await scheduled.json()) as { id: string };
+  return {
+    ...tenant,
+    jobId: job.id,
+    uploadId: upload.id,
+    artifactId: row.id,
+    scheduleId: schedule.id,
+  } satisfies TenantResources;
 }
 
 /** A request body an operation would take, so the id is what decides the answer; uploads get a real PNG. */
@@ -56,7 +69,11 @@ export async function plausibleRequest(op: Operation, id: string, authorization:
   let body: string | Uint8Array | undefined;
   if (op.hasBody && op.bodyTypes.includes('application/json')) {
     headers['content-type'] = 'application/json';
-    body = op.path.includes('/admin/') ? '{"name":"x"}' : '{"type":"noop"}';
+    body = op.path.includes('/admin/')
+      ? '{"name":"x"}'
+      : op.path.startsWith('/v1/schedules')
+        ? SCHEDULE_BODY
+        : '{"type":"noop"}';
   } else if (op.hasBody) {
     headers['content-type'] = 'image/png';
     body = await onePixelPng();

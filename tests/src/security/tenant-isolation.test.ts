@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** Every id of A: each route gets all of them, so a route that takes the wrong kind of id is covered too. */
-const idsOfA = () => [a.jobId, a.uploadId, a.artifactId, a.tenantId];
+const idsOfA = () => [a.jobId, a.uploadId, a.artifactId, a.scheduleId, a.tenantId];
 
 describe("another tenant's ids", () => {
   it('covers every id-taking route of the document', () => {
@@ -44,7 +44,11 @@ describe("another tenant's ids", () => {
         'POST /v1/jobs/{id}/cancel',
         'POST /v1/jobs/{id}/retry',
         'GET /v1/jobs/{id}/artifacts',
+        'GET /v1/jobs/{id}/deliveries',
         'GET /v1/artifacts/{id}',
+        'GET /v1/schedules/{id}',
+        'PUT /v1/schedules/{id}',
+        'DELETE /v1/schedules/{id}',
       ]),
     );
   });
@@ -69,6 +73,12 @@ describe("another tenant's ids", () => {
   it("left A's resources as they were and A still sees them", async () => {
     const job = await h.getJob(a.jobId, a.key);
     expect(job.status).toBe('queued');
+    const schedule = await h.request('GET', `/v1/schedules/${a.scheduleId}`, { key: a.key });
+    expect(await schedule.json()).toMatchObject({ id: a.scheduleId, cron: '0 0 1 1 *', paused: false });
+    const schedules = (await (await h.request('GET', '/v1/schedules', { key: b.key })).json()) as {
+      data: unknown[];
+    };
+    expect(schedules.data).toEqual([]);
     const artifact = await h.request('GET', `/v1/artifacts/${a.artifactId}`, { key: a.key });
     expect(artifact.status).toBe(200);
     expect(await artifact.text()).toContain(a.tenantId);

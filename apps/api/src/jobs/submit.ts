@@ -1,15 +1,19 @@
-import { type Db, insertJob, insertJobs, type JobRow, type NewJobRow } from '@conveyor/db';
-import { type EnqueueRef, enqueueRefOf, type Producer } from '@conveyor/queue';
+import {
+  buildJobRow as buildNewJobRow,
+  type Db,
+  type InsertedJob,
+  insertJob,
+  insertJobs,
+  type JobRow,
+  type NewJobRow,
+} from '@conveyor/db';
+import { type EnqueueRef, enqueueRefOf, handOffNewJobs, type Producer } from '@conveyor/queue';
 import {
   AppError,
   type CreateJobRequest,
-  catalog,
-  fieldErrors,
+  createCoalescer,
   invalidParameter,
-  isJobType,
   type Logger,
-  uuidv7,
-  validationFailed,
 } from '@conveyor/shared';
 import { requestHash } from '../http/request-hash';
 
@@ -31,39 +35,8 @@ export function buildJobRow(
   req: CreateJobRequest,
   ctx: { tenantId: string; requestId: string; idempotencyKey?: string | undefined; rawBody: unknown },
 ): NewJobRow {
-  if (!isJobType(req.type)) {
-    throw validationFailed(
-      [{ path: 'type', message: `unknown job type "${req.type}"` }],
-      'Unknown job type.',
-    );
-  }
-  const kind = catalog[req.type];
-  const payload = kind.payload.safeParse(req.payload);
-  if (!payload.success)
-    throw validationFailed(
-      fieldErrors(payload.error.issues, 'payload'),
-      'The payload is not valid for this job type.',
-    );
-  const now = new Date();
-  const options = req.options ?? {};
-  const runAt = options.runAt ? new Date(options.runAt) : new Date(now.getTime() + (options.delay ?? 0));
-  return {
-    id: uuidv7(now.getTime()),
-    tenantId: ctx.tenantId,
-    type: req.type,
-    queue: kind.queue,
-    status: 'queued',
-    priority: options.priority ?? 0,
-    payload: payload.data,
-    maxAttempts: options.maxAttempts ?? kind.maxAttempts,
-    timeoutMs: options.timeout ?? kind.timeoutMs,
-    runAt,
-    idempotencyKey: ctx.idempotencyKey ?? null,
-    requestHash: ctx.idempotencyKey ? requestHash(ctx.rawBody) : null,
-    requestId: ctx.requestId,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const { rawBody, ...rest } = ctx;
+  return buildNewJobRow(req, { ...rest, requestHash: ctx.idempotencyKey ? requestHash(rawBody) : null });
 }
 
 export const enqueueRef = (row: JobRow): EnqueueRef => enqueueRefOf(row);
@@ -77,17 +50,7 @@ export async function submitBatch(
   values: NewJobRow[],
 ): Promise<JobRow[]> {
   const rows = await insertJobs(deps.db, values);
-  try {
-    await deps.producer.enqueueMany(rows.map(enqueueRef));
-  } catch (error) {
-    deps.log.warn(
-      { err: error, jobs: rows.length },
-      'batch enqueue failed; the jobs are committed and the reconciler will enqueue them',
-    );
-  }
-  // New ids have nothing cached; invalidating anyway keeps every writer on the same rule (see job-cache).
-  await deps.producer.jobCache.invalidate(...rows.map((r) => r.id));
-  for (const row of rows) announceChange(deps.producer, row);
+  await handOffNewJobs(deps.producer, rows, deps.log);
   return rows;
 }
 
@@ -96,14 +59,36 @@ export const announceChange = (producer: Producer, row: JobRow) =>
   producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
 
 /**
+ * Submits of one API instance, coalesced: the single submits (without Idempotency-Key) that arrive in one
+ * turn of the event loop commit in ONE multi-row INSERT and are handed to Redis in one addBulk per queue.
+ * Each row still commits before its 202 (a multi-row INSERT is one statement, committed as a whole), so
+ * nothing about "a 202 means committed" changes; what changes is the number of round trips under load.
+ * Keyed submits keep their own statement: their ON CONFLICT decides the answer row by row.
+ */
+export function createSubmitter(deps: { db: Db; producer: Producer; log: Logger }) {
+  const inserts = createCoalescer((values: NewJobRow[]) => insertJobs(deps.db, values));
+  const handOffs = createCoalescer(async (rows: JobRow[]) => {
+    await handOffNewJobs(deps.producer, rows, deps.log);
+    return rows;
+  });
+  return {
+    insert: async (values: NewJobRow): Promise<InsertedJob> =>
+      values.idempotencyKey ? insertJob(deps.db, values) : { row: await inserts.add(values), created: true },
+    handOff: (row: JobRow) => handOffs.add(row),
+  };
+}
+
+export type Submitter = ReturnType<typeof createSubmitter>;
+
+/**
  * Commits the job, then enqueues it. A 202 follows the commit, not the enqueue: if Redis is down the job
  * stays `queued` in Postgres and the worker's reconciler enqueues it once Redis is back.
  */
 export async function submitJob(
-  deps: { db: Db; producer: Producer; log: Logger },
+  submitter: Submitter,
   values: NewJobRow,
 ): Promise<{ row: JobRow; replayed: boolean }> {
-  const { row, created } = await insertJob(deps.db, values);
+  const { row, created } = await submitter.insert(values);
   if (!created) {
     if (row.requestHash !== values.requestHash) {
       throw new AppError(
@@ -114,15 +99,6 @@ export async function submitJob(
     }
     return { row, replayed: true };
   }
-  try {
-    await deps.producer.enqueue(enqueueRef(row));
-  } catch (error) {
-    deps.log.warn(
-      { err: error, jobId: row.id },
-      'enqueue failed; the job is committed and the reconciler will enqueue it',
-    );
-  }
-  await deps.producer.jobCache.invalidate(row.id);
-  announceChange(deps.producer, row);
+  await submitter.handOff(row);
   return { row, replayed: false };
 }

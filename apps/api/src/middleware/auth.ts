@@ -72,8 +72,8 @@ export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}
     return auth;
   }
 
-  /** Requires an API key (or JWT) carrying `scope`. */
-  return (scope: Scope): MiddlewareHandler<AppEnv> =>
+  /** Requires an API key (or JWT) carrying `scope`, or one of the scopes when given a list. */
+  return (scope: Scope | readonly Scope[]): MiddlewareHandler<AppEnv> =>
     async (c, next) => {
       await hooks.before?.(c);
       const auth = await reportingRejections(hooks, c, () => {
@@ -82,8 +82,9 @@ export function createAuthenticator(db: Db, ttlMs: number, hooks: AuthHooks = {}
         return jwt && looksLikeJwt(key) ? authenticateJwt(key, c) : authenticate(key);
       });
       await hooks.verified?.(c, auth);
-      if (!auth.scopes.includes(scope)) {
-        throw new AppError('forbidden', 403, `This API key lacks the "${scope}" scope.`);
+      const accepted: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+      if (!accepted.some((s) => auth.scopes.includes(s))) {
+        throw new AppError('forbidden', 403, `This API key lacks the "${accepted.join('" or "')}" scope.`);
       }
       c.set('auth', auth);
       await next();

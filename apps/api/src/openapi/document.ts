@@ -8,10 +8,13 @@ import {
   jobOptions,
   jobTypes,
   jobView,
+  jobWebhook,
   problem,
   updateTenantLimitsRequest,
 } from '@conveyor/shared';
 import { z } from 'zod';
+import { schedulePaths } from './schedule-paths';
+import { webhookPaths } from './webhook-paths';
 import { createComponentRegistry } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -59,7 +62,12 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     return ref(
       name,
       z
-        .object({ type: z.literal(type), payload: kind.payload, options: jobOptions.optional() })
+        .object({
+          type: z.literal(type),
+          payload: kind.payload,
+          options: jobOptions.optional(),
+          webhook: jobWebhook.optional(),
+        })
         .strict()
         .meta({ description: `Submit a \`${type}\` job (queue \`${kind.queue}\`).` }),
       'input',
@@ -140,6 +148,40 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         summary: 'Mounts the reference on the page and points it at /openapi.json',
         responses: {
           200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified' },
+        },
+      },
+    },
+    '/dashboard': {
+      get: {
+        summary:
+          'The job dashboard for operators (HTML; public and static: it signs in with an API key and reads everything through /v1)',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/dashboard/assets/app.js': {
+      get: {
+        summary: "The dashboard's script, served locally",
+        responses: {
+          200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified' },
+        },
+      },
+    },
+    '/dashboard/assets/icon.svg': {
+      get: {
+        summary: "The dashboard's icon, served locally",
+        responses: {
+          200: { description: 'SVG', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified' },
+        },
+      },
+    },
+    '/dashboard/assets/app.css': {
+      get: {
+        summary: "The dashboard's stylesheet, served locally",
+        responses: {
+          200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } },
           304: { description: 'Not modified' },
         },
       },
@@ -479,6 +521,8 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         responses: { 204: { description: 'Revoked' }, ...errors(401, 404) },
       },
     },
+    ...schedulePaths({ ref, errors, json, idParam, auth }),
+    ...webhookPaths({ ref, errors, json, idParam, auth }),
   };
 
   // Every API-key route is rate limited (and failed authentication is throttled per address): each one can

@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from '../deps';
 import { matchesIfNoneMatch } from '../http/etag';
 import { parseRange } from '../http/range';
 import type { createAuthenticator } from '../middleware/auth';
+import { findOnReplicaOrPrimary } from '../read-db';
 
 const idParam = (c: Context<AppEnv>, what: string) => {
   const id = c.req.param('id') ?? '';
@@ -33,8 +34,9 @@ export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof cr
   app.get('/jobs/:id/artifacts', read, async (c) => {
     const { tenantId } = c.get('auth');
     const jobId = idParam(c, 'job');
-    if (!(await findJob(deps.db, tenantId, jobId))) throw notFound('job');
-    const rows = await listArtifacts(deps.db, tenantId, jobId);
+    const { found, db } = await findOnReplicaOrPrimary(deps, (db) => findJob(db, tenantId, jobId));
+    if (!found) throw notFound('job');
+    const rows = await listArtifacts(db, tenantId, jobId);
     return c.json(
       {
         data: rows.map((r) => ({
@@ -53,7 +55,9 @@ export function artifactRoutes(deps: AppDeps, requireScope: ReturnType<typeof cr
   });
 
   app.get('/artifacts/:id', read, async (c) => {
-    const row = await findArtifact(deps.db, c.get('auth').tenantId, idParam(c, 'artifact'));
+    const tenantId = c.get('auth').tenantId;
+    const artifactId = idParam(c, 'artifact');
+    const { found: row } = await findOnReplicaOrPrimary(deps, (db) => findArtifact(db, tenantId, artifactId));
     if (!row || !(await deps.store.stat(row.storageKey))) throw notFound('artifact');
     const etag = `"${row.sha256}"`;
     const headers: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { completeAttempt, failAttempt, findJob, listJobEvents, startAttempt } from '@conveyor/db';
-import { cancelChannel } from '@conveyor/queue';
+import { cancelChannel, createRedis } from '@conveyor/queue';
 import type { JobView, Problem } from '@conveyor/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { useTestApp } from '../test-support';
@@ -90,7 +90,8 @@ describe('POST /v1/jobs/{id}/cancel', () => {
 
   it('asks a running job to stop: 202, still running, a cancel_requested event, and a message to workers', async () => {
     const job = await jobIn('running');
-    const subscriber = api.producer.redis.duplicate();
+    // The shared test Redis (test-support's), on a connection of its own as a worker's listener would have.
+    const subscriber = createRedis('redis://127.0.0.1:6379', 'subscriber', 'cvt-cancel-probe');
     try {
       await vi.waitUntil(() => subscriber.status === 'ready', { timeout: 5_000 });
       const messages: string[] = [];

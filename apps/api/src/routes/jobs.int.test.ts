@@ -46,6 +46,8 @@ describe('POST /v1/jobs', () => {
         'startedAt',
         'finishedAt',
         'updatedAt',
+        'scheduleId',
+        'webhook',
       ].sort(),
     );
     expect(job).toMatchObject({
@@ -233,12 +235,34 @@ describe('POST /v1/jobs', () => {
     expect(((await res.json()) as Problem).errors?.map((e) => e.path)).toEqual(['options.retries']);
   });
 
-  it('rejects a webhook with 422 naming webhook until webhook delivery exists', async () => {
+  it('accepts a webhook url, stores it and shows it on the job', async () => {
     const res = await call('POST', '/v1/jobs', {
       body: { type: 'noop', webhook: { url: 'https://example.com/x' } },
     });
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as Problem).errors?.map((e) => e.path)).toEqual(['webhook']);
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as JobView;
+    expect(job.webhook).toEqual({ url: 'https://example.com/x' });
+    const plain = (await (await call('POST', '/v1/jobs', { body: { type: 'noop' } })).json()) as JobView;
+    expect(plain.webhook).toBeNull();
+  });
+
+  it('rejects a malformed, non-http(s) or credential-bearing webhook url with 422 naming webhook.url', async () => {
+    for (const url of [
+      'not a url',
+      'ftp://example.com/x',
+      'file:///etc/passwd',
+      'https://user:pw@example.com/x',
+      `https://example.com/${'a'.repeat(2_100)}`,
+      42,
+    ]) {
+      const res = await call('POST', '/v1/jobs', { body: { type: 'noop', webhook: { url } } });
+      expect(res.status, String(url)).toBe(422);
+      expect(((await res.json()) as Problem).errors?.map((e) => e.path)).toEqual(['webhook.url']);
+    }
+    const extra = await call('POST', '/v1/jobs', {
+      body: { type: 'noop', webhook: { url: 'https://example.com', secret: 'x' } },
+    });
+    expect(((await extra.json()) as Problem).errors?.map((e) => e.path)).toEqual(['webhook.secret']);
   });
 
   it('persists and enqueues nothing for any rejected submit', async () => {

@@ -18,15 +18,17 @@ import {
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../deps';
-import { decodeCursor, encodeCursor } from '../http/cursor';
+import { decodeCursor, nextPageCursor } from '../http/cursor';
 import { etagOf, matchesIfNoneMatch } from '../http/etag';
 import { readRawJson } from '../http/json-body';
 import { assertActiveJobCapacity } from '../jobs/active-cap';
 import { readJob } from '../jobs/read-job';
 import { createSettledViews } from '../jobs/settled-views';
+import { enqueueTerminalWebhook } from '../jobs/webhook';
 import {
   announceChange,
   buildJobRow,
+  createSubmitter,
   enqueueRef,
   parseIdempotencyKey,
   submitBatch,
@@ -35,6 +37,7 @@ import {
 import { streamJobEvents, wantsEventStream } from '../live/job-events-stream';
 import { pollingWatcher } from '../live/job-watch';
 import type { createAuthenticator } from '../middleware/auth';
+import { findOnReplicaOrPrimary, readDbOf } from '../read-db';
 import { acceptedView, parseFields, pickFields, toJobView } from '../views/job';
 
 /** `wait=<seconds, 0–30>` on a single read. */
@@ -99,6 +102,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   const read = requireScope('jobs:read');
   const write = requireScope('jobs:write');
   const readDeps = { ...deps, settled: createSettledViews() };
+  const submitter = createSubmitter(deps);
 
   // A finished job changes only through POST …/retry (failed or canceled ones), whose answer carries the new
   // state and names the job in Content-Location (caches may drop their copy on it). A browser that reads the
@@ -123,7 +127,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       rawBody: raw,
     });
     await assertActiveJobCapacity(deps.db, c, 1);
-    const { row, replayed } = await submitJob({ ...deps, log: c.get('log') }, values);
+    const { row, replayed } = await submitJob(submitter, values);
     return replayed
       ? accepted(c, acceptedView(row), { 'Idempotent-Replayed': 'true' })
       : accepted(c, toJobView(row));
@@ -166,7 +170,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       throw invalidParameter('A query parameter is not valid.', fieldErrors(parsed.error.issues));
     const q = parsed.data;
     const fields = parseFields(q.fields);
-    const { rows, hasMore } = await listJobs(deps.db, {
+    const { rows, hasMore } = await listJobs(readDbOf(deps), {
       tenantId: c.get('auth').tenantId,
       statuses: q.status as JobStatus[] | undefined,
       type: q.type,
@@ -177,12 +181,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit: q.limit,
     });
-    const nextCursor = hasMore ? encodeCursor(rows.at(-1)!.id) : null;
-    if (nextCursor) {
-      const next = new URL(c.req.url);
-      next.searchParams.set('cursor', nextCursor);
-      c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
-    }
+    const nextCursor = nextPageCursor(c, rows, hasMore);
     return c.json({ data: rows.map((r) => pickFields(toJobView(r), fields)), nextCursor }, 200, {
       'Cache-Control': LIVE_CACHE_CONTROL,
     });
@@ -205,7 +204,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       try {
         while (read && !isTerminal(read.view.status) && Date.now() < deadline) {
           if (await watcher.next(deadline - Date.now(), c.req.raw.signal))
-            read = await readJob(readDeps, tenantId, id);
+            read = await readJob(readDeps, tenantId, id, { fresh: true });
           if (c.req.raw.signal.aborted) break;
         }
       } finally {
@@ -224,9 +223,14 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
   app.get('/:id/events', read, async (c) => {
     const tenantId = c.get('auth').tenantId;
     const id = jobIdParam(c);
-    if (!(await findJob(deps.db, tenantId, id))) throw notFound('job');
-    if (wantsEventStream(c)) return streamJobEvents(c, deps, tenantId, id);
-    const events = await listJobEvents(deps.db, tenantId, id);
+    // A stream follows job-change messages, sent once a change committed on the primary: it reads there.
+    if (wantsEventStream(c)) {
+      if (!(await findJob(deps.db, tenantId, id))) throw notFound('job');
+      return streamJobEvents(c, deps, tenantId, id);
+    }
+    const { found, db } = await findOnReplicaOrPrimary(deps, (db) => findJob(db, tenantId, id));
+    if (!found) throw notFound('job');
+    const events = await listJobEvents(db, tenantId, id);
     return c.json(
       { data: events.map((e) => ({ at: e.at.toISOString(), type: e.type, data: e.data })) },
       200,
@@ -249,6 +253,7 @@ export function jobRoutes(deps: AppDeps, requireScope: ReturnType<typeof createA
       await deps.producer
         .remove(row.queue, row.id)
         .catch((error: unknown) => log.warn({ err: error }, 'could not remove canceled job from queue'));
+      await enqueueTerminalWebhook({ ...deps, log }, row);
     } else {
       await deps.producer
         .publishCancel(row.id)

@@ -1,28 +1,8 @@
-import type { JobRow } from '@conveyor/db';
+import { type JobRow, toJobView } from '@conveyor/db';
 import { invalidParameter, JOB_FIELDS, type JobView } from '@conveyor/shared';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function toJobView(row: JobRow): JobView {
-  return {
-    id: row.id,
-    type: row.type,
-    queue: row.queue,
-    status: row.status,
-    payload: row.payload,
-    result: row.result ?? null,
-    error: row.error ?? null,
-    progress: row.progress,
-    attempts: row.attempts,
-    maxAttempts: row.maxAttempts,
-    priority: row.priority,
-    runAt: row.runAt.toISOString(),
-    createdAt: row.createdAt.toISOString(),
-    startedAt: iso(row.startedAt),
-    finishedAt: iso(row.finishedAt),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
+/** The view itself lives with the rows (packages/db): the worker's webhook bodies carry it too. */
+export { toJobView };
 
 /**
  * The job as it was when first accepted: what an idempotent replay answers, so the replay's body equals

@@ -1,7 +1,10 @@
 import { type JobStatus, uuidv7Floor } from '@conveyor/shared';
 import { and, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { Db } from '../client';
+import { type Db, driverOf } from '../client';
 import { type JobRow, jobs, type NewJobRow } from '../schema/index';
+import { rawRowMapper } from './raw-rows';
+
+const jobRows = rawRowMapper(jobs);
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -60,7 +63,10 @@ export async function insertJob(db: Db, values: NewJobRow): Promise<InsertedJob>
  */
 export async function insertJobs(db: Db, values: NewJobRow[]): Promise<JobRow[]> {
   if (values.length === 0) return [];
-  const rows = await db.insert(jobs).values(values).returning();
+  const sql = driverOf(db);
+  const raw = await sql<Record<string, unknown>[]>`
+    INSERT INTO jobs ${sql(values.map(jobRows.toRecord), jobRows.names)} RETURNING *`;
+  const rows = raw.map(jobRows.fromRow);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return values.map((v) => byId.get(v.id)!);
 }

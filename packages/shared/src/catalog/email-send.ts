@@ -130,4 +130,6 @@ export const emailSend = defineKind({
   // Above the worker's SMTP connect + greeting + socket timeouts (10 + 10 + 30 s by default), so a hung
   // server surfaces as an SMTP error with its own code before the attempt's own timeout fires.
   timeoutMs: 120_000,
+  // Message bodies carry password-reset links and one-time codes: never logged.
+  sensitive: ['text', 'html'],
 });

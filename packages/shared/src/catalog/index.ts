@@ -60,6 +60,19 @@ export const jobTypes = Object.keys(catalog) as JobType[];
 /** Every queue some kind runs on, in catalog order. */
 export const queueNames = [...new Set(jobTypes.map((type) => catalog[type].queue))] as QueueName[];
 
+/**
+ * The internal queue into which BullMQ's job schedulers emit schedule firings; a worker serving it turns
+ * each firing into a job (apps/worker/src/schedules.ts). No job kind runs on it.
+ */
+export const SCHEDULES_QUEUE = 'schedules';
+
+/** The internal queue of webhook deliveries (apps/worker/src/webhooks); no job kind runs on it. */
+export const WEBHOOKS_QUEUE = 'webhooks';
+
+/** Every queue a worker can serve: the catalog's queues, then the schedules and webhooks queues. */
+export const workerQueueNames = [...queueNames, SCHEDULES_QUEUE, WEBHOOKS_QUEUE] as const;
+export type WorkerQueueName = (typeof workerQueueNames)[number];
+
 export const isJobType = (type: string): type is JobType => Object.hasOwn(catalog, type);
 
 export const kindsOfQueue = (queue: string): JobType[] =>

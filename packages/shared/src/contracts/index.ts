@@ -1,3 +1,5 @@
 export * from './admin';
 export * from './job';
 export * from './problem';
+export * from './schedule';
+export * from './webhook';

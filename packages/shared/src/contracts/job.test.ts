@@ -48,10 +48,15 @@ describe('createJobRequest', () => {
     expect(withOptions({ retries: 3 }).success).toBe(false);
   });
 
-  it('rejects webhook until webhook delivery exists', () => {
-    expect(
-      createJobRequest.safeParse({ type: 'noop', webhook: { url: 'https://example.com/hook' } }).success,
-    ).toBe(false);
+  it('accepts a webhook with an http(s) url and nothing else', () => {
+    const parse = (webhook: unknown) => createJobRequest.safeParse({ type: 'noop', webhook }).success;
+    expect(parse({ url: 'https://example.com/hook' })).toBe(true);
+    expect(parse({ url: 'http://127.0.0.1:8080/hook?x=1' })).toBe(true);
+    expect(parse({ url: 'javascript:alert(1)' })).toBe(false);
+    expect(parse({ url: 'https://a:b@example.com/' })).toBe(false);
+    expect(parse({ url: '/relative' })).toBe(false);
+    expect(parse({ url: 'https://example.com', headers: {} })).toBe(false);
+    expect(parse({})).toBe(false);
   });
 
   it('bounds runAt between 2000 and one year ahead', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobWebhook } from './webhook';
 
 export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'canceled'] as const;
 export const jobStatus = z.enum(JOB_STATUSES);
@@ -47,8 +48,8 @@ export const createJobRequest = z
   .object({
     type: z.string().min(1).max(100),
     payload: z.unknown().default({}),
-    // `webhook` (API.md) is not accepted until webhook delivery exists: an ignored field would be a lie.
     options: jobOptions.optional(),
+    webhook: jobWebhook.optional(),
   })
   .strict();
 export type CreateJobRequest = z.infer<typeof createJobRequest>;
@@ -74,6 +75,10 @@ export const jobView = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     updatedAt: z.string(),
+    /** The job's own webhook endpoint; null = the tenant's default endpoint, if any, is used. */
+    webhook: z.object({ url: z.string() }).nullable(),
+    /** The schedule that submitted the job; null for a job submitted over the API (or whose schedule is deleted). */
+    scheduleId: z.uuid().nullable(),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof jobView>;

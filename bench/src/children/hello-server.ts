@@ -1,7 +1,7 @@
 /**
- * The baseline for `bench:read`: a bare Hono route on @hono/node-server, nothing else (no auth, database or
+ * The read baseline of `npm run bench`: a bare Hono route on @hono/node-server, nothing else (no auth, database or
  * Redis), so the API's figures read as a fraction of what the HTTP stack alone can serve on this machine.
- *   PORT=… tsx src/hello-server.ts
+ *   PORT=… tsx src/children/hello-server.ts
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';

@@ -1,4 +1,4 @@
-import { queueNames } from '@conveyor/shared';
+import { workerQueueNames } from '@conveyor/shared';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { FleetReader } from './fleet';
 
@@ -41,7 +41,7 @@ export function createApiMetrics(options: ApiMetricsOptions = {}) {
     if (snapshot && Date.now() - snapshot.at < 1_000) return snapshot.value;
     const reader = fleet;
     const value = reader
-      ? Promise.all([reader.queues(queueNames), reader.workers()]).then(
+      ? Promise.all([reader.queues(workerQueueNames), reader.workers()]).then(
           ([stats, workers]) => ({ stats, workers }),
           () => undefined,
         )

@@ -296,5 +296,58 @@ function details(): string[] {
       );
   }
   if (cpuRows.length > 0) out.push('', '| scenario | CPU share per process |', '| --- | --- |', ...cpuRows);
+  const perOp = perOperation();
+  if (perOp.length > 0) {
+    out.push(
+      '',
+      'CPU time per operation (µs; the measured process, and its Postgres backends and Redis): steadier than throughput on a shared machine.',
+      '',
+      '| operation | process | postgres-bench | redis |',
+      '| --- | --- | --- | --- |',
+      ...perOp,
+    );
+  }
   return out;
+}
+
+/** CPU µs per request or job: a share (cores) divided by a rate (per s). */
+function perOperation(): string[] {
+  const us = (share: number | undefined, perS: number) =>
+    share === undefined || perS <= 0 ? 'n/a' : String(Math.round((share / perS) * 1e6));
+  const row = (name: string, cpu: Record<string, number>, proc: string, perS: number) =>
+    `| ${name} | ${proc} ${us(cpu[proc], perS)} | ${us(cpu['postgres-bench'], perS)} | ${us(cpu.redis, perS)} |`;
+  const { submit, batch, read, processing } = results;
+  const rows: string[] = [];
+  if (submit) {
+    rows.push(
+      row('POST /v1/jobs', submit.api.cpu, 'api', submit.api.result.reqPerS),
+      row('bare Hono + queue.add', submit.bareHono.cpu, 'queue-server', submit.bareHono.result.reqPerS),
+      row('Queue.add', submit.rawAdd.cpu, 'raw-add', submit.rawAdd.result.jobsPerS),
+    );
+  }
+  if (batch) {
+    rows.push(
+      row('batch, per job', batch.api.cpu, 'api', batch.api.jobsPerS),
+      row('addBulk, per job', batch.rawAddBulk.cpu, 'raw-add-bulk', batch.rawAddBulk.result.jobsPerS),
+    );
+  }
+  if (read) {
+    rows.push(
+      row('cached GET', read.get.cpu, 'api', read.get.result.reqPerS),
+      row('GET → 304', read.notModified.cpu, 'api', read.notModified.result.reqPerS),
+      row('bare hello', read.hello.cpu, 'hello-server', read.hello.result.reqPerS),
+    );
+  }
+  if (processing) {
+    rows.push(
+      row('noop job, one worker', processing.drain.cpu, 'worker-1x-1', processing.drain.jobsPerS),
+      row(
+        'noop job, bare BullMQ Worker',
+        processing.raw.drain.cpu,
+        'raw-worker',
+        processing.raw.drain.result.jobsPerS,
+      ),
+    );
+  }
+  return rows;
 }

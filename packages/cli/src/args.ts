@@ -16,7 +16,19 @@ export type Command =
   /** `waitS`: undefined = answer at once; 0 = wait until the job ends; n = at most n seconds. */
   | { name: 'get'; id: string; waitS: number | undefined; json: boolean }
   | { name: 'events'; id: string; follow: boolean; json: boolean }
-  | { name: 'queues'; json: boolean };
+  | { name: 'queues'; json: boolean }
+  | { name: 'schedules.list'; json: boolean }
+  | {
+      name: 'schedules.create';
+      type: string;
+      payload: unknown;
+      cron: string;
+      timezone: string | undefined;
+      scheduleName: string | undefined;
+      overlap: string | undefined;
+      json: boolean;
+    }
+  | { name: 'schedules.delete'; id: string; json: boolean };
 
 /** A command line the CLI did not understand; main prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -35,6 +47,10 @@ Commands:
   get ID [--wait [SECONDS]]               show a job; --wait holds until it ends (at most SECONDS)
   events ID [--follow]                    a job's timeline; --follow streams it until the job ends
   queues                                  queue statistics (GET /v1/queues)
+  schedules list                          the tenant's schedules, newest first
+  schedules create TYPE --cron EXPR [--payload JSON] [--timezone TZ] [--name NAME] [--overlap skip|allow]
+                                          submit a TYPE job at every cron tick, e.g. --cron '0 */15 * * * *'
+  schedules delete ID                     delete a schedule (the jobs it made stay)
 
 Options:
   --json                                  print the API's JSON instead of text
@@ -42,7 +58,7 @@ Options:
 
 Environment:
   CONVEYOR_URL          the API (default http://127.0.0.1:3000)
-  CONVEYOR_API_KEY      tenant API key for submit, get, events, queues
+  CONVEYOR_API_KEY      tenant API key for submit, get, events, queues, schedules
   CONVEYOR_ADMIN_TOKEN  the deployment's ADMIN_TOKEN for tenants and keys
 
 Exit codes: 0 done; 1 the API or the network refused; 2 usage; 3 get --wait ended in failed or canceled;
@@ -74,12 +90,24 @@ const options = {
   tenant: { type: 'string' },
   scopes: { type: 'string', multiple: true },
   payload: { type: 'string' },
+  cron: { type: 'string' },
+  timezone: { type: 'string' },
+  overlap: { type: 'string' },
   'idempotency-key': { type: 'string' },
   wait: { type: 'string' },
   follow: { type: 'boolean', short: 'f' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+function parsePayload(raw: string | undefined): unknown {
+  if (raw === undefined) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError('--payload is not valid JSON');
+  }
+}
 
 function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
@@ -121,15 +149,31 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     case 'submit': {
       const type = one(rest, 'job type');
-      let payload: unknown = {};
-      if (v.payload !== undefined) {
-        try {
-          payload = JSON.parse(v.payload);
-        } catch {
-          throw new UsageError('--payload is not valid JSON');
-        }
-      }
+      const payload = parsePayload(v.payload);
       return { name: 'submit', type, payload, idempotencyKey: v['idempotency-key'], json };
+    }
+    case 'schedules': {
+      const [sub, ...args] = rest;
+      if (sub === 'list') {
+        if (args.length) throw new UsageError(`unexpected argument "${args[0]}"`);
+        return { name: 'schedules.list', json };
+      }
+      if (sub === 'create') {
+        const type = one(args, 'job type');
+        if (!v.cron) throw new UsageError('schedules create needs --cron EXPR');
+        return {
+          name: 'schedules.create',
+          type,
+          payload: parsePayload(v.payload),
+          cron: v.cron,
+          timezone: v.timezone,
+          scheduleName: v.name,
+          overlap: v.overlap,
+          json,
+        };
+      }
+      if (sub === 'delete') return { name: 'schedules.delete', id: one(args, 'schedule id'), json };
+      throw new UsageError('expected "schedules list", "schedules create" or "schedules delete"');
     }
     case 'get': {
       const id = one(rest, 'job id');

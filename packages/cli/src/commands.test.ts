@@ -102,3 +102,64 @@ describe('commands', () => {
     expect(api.calls).toEqual([]);
   });
 });
+
+describe('schedules commands', () => {
+  it('creates a schedule from a type, a cron and a payload, lists it and deletes it', async () => {
+    let created: unknown;
+    const schedule = {
+      id: 's1',
+      name: 'tick',
+      cron: '*/5 * * * * *',
+      timezone: 'Europe/Berlin',
+      template: { type: 'noop', payload: { sleepMs: 1 } },
+      overlap: 'skip',
+      paused: false,
+      nextRunAt: '2026-01-01T00:00:05.000Z',
+    };
+    const api = fakeApi({
+      'POST /v1/schedules': () => Response.json(schedule, { status: 201 }),
+      'GET /v1/schedules': () => Response.json({ data: [schedule], nextCursor: null }),
+      'DELETE /v1/schedules/s1': () => new Response(null, { status: 204 }),
+    });
+    const wrapped = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (init?.method === 'POST') created = JSON.parse(String(init.body));
+      return api.fetch(input, init);
+    }) as typeof globalThis.fetch;
+    const out = io();
+    const ctx = { config, io: out.io, fetch: wrapped };
+    const argv = [
+      'schedules',
+      'create',
+      'noop',
+      '--cron',
+      '*/5 * * * * *',
+      '--timezone',
+      'Europe/Berlin',
+      '--name',
+      'tick',
+      '--payload',
+      '{"sleepMs":1}',
+    ];
+    expect(await run(parseCommand(argv), ctx)).toBe(0);
+    expect(created).toEqual({
+      cron: '*/5 * * * * *',
+      timezone: 'Europe/Berlin',
+      name: 'tick',
+      template: { type: 'noop', payload: { sleepMs: 1 } },
+    });
+    expect(out.lines[0]).toContain('created schedule s1');
+    expect(await run(parseCommand(['schedules', 'list']), ctx)).toBe(0);
+    expect(out.lines[1]).toMatch(/s1\s+tick\s+\*\/5 \* \* \* \* \*\s+Europe\/Berlin\s+noop/);
+    expect(await run(parseCommand(['schedules', 'delete', 's1']), ctx)).toBe(0);
+    expect(api.calls).toEqual([
+      'POST /v1/schedules',
+      'GET /v1/schedules?limit=100',
+      'DELETE /v1/schedules/s1',
+    ]);
+  });
+
+  it('refuses a create without --cron and an unknown subcommand as usage errors', () => {
+    expect(() => parseCommand(['schedules', 'create', 'noop'])).toThrow(/--cron/);
+    expect(() => parseCommand(['schedules', 'pause', 'x'])).toThrow(/schedules list/);
+  });
+});

@@ -179,6 +179,51 @@ export async function run(command: Command, ctx: Context): Promise<number> {
       return 0;
     }
 
+    case 'schedules.list': {
+      const page = await clientOf(ctx).schedules.list({ limit: 100 });
+      print(ctx, command.json, page, () =>
+        page.data.length
+          ? table(
+              page.data.map((s) => ({
+                id: s.id,
+                name: s.name ?? '',
+                cron: s.cron,
+                timezone: s.timezone,
+                type: String(s.template.type),
+                paused: s.paused,
+                nextRunAt: s.nextRunAt ?? '',
+              })),
+            )
+          : '(no schedules)',
+      );
+      return 0;
+    }
+
+    case 'schedules.create': {
+      // The API validates the cron, the zone and the template; the CLI passes them through as given.
+      const schedule = await clientOf(ctx).schedules.create({
+        cron: command.cron,
+        template: { type: command.type, payload: command.payload },
+        ...(command.timezone ? { timezone: command.timezone } : {}),
+        ...(command.scheduleName ? { name: command.scheduleName } : {}),
+        ...(command.overlap ? { overlap: command.overlap } : {}),
+      } as Parameters<ConveyorClient['schedules']['create']>[0]);
+      print(
+        ctx,
+        command.json,
+        schedule,
+        () =>
+          `created schedule ${schedule.id} (${schedule.cron} ${schedule.timezone}; next ${schedule.nextRunAt})`,
+      );
+      return 0;
+    }
+
+    case 'schedules.delete': {
+      await clientOf(ctx).schedules.delete(command.id);
+      print(ctx, command.json, { id: command.id, deleted: true }, () => `deleted schedule ${command.id}`);
+      return 0;
+    }
+
     case 'queues': {
       let stats: unknown;
       try {

@@ -110,4 +110,26 @@ describe('client.schedules', () => {
     ]);
     expect(JSON.parse(seen[2]!.body!)).toEqual({ ...body, paused: true });
   });
+
+  it('reads, sets and rotates webhook settings and reads a delivery log', async () => {
+    const { fetch, seen } = fakeFetch((req) =>
+      json(
+        req.url.pathname.endsWith('/deliveries')
+          ? { data: [{ id: 'd1' }] }
+          : { url: null, secret: 'whsec_x' },
+      ),
+    );
+    const client = createClient({ baseUrl: 'http://api.test', apiKey: 'cvr_k', fetch });
+    expect((await client.webhooks.settings()).secret).toBe('whsec_x');
+    await client.webhooks.setUrl('https://example.com/hook');
+    await client.webhooks.rotateSecret();
+    expect(await client.webhooks.deliveries('j 1')).toEqual([{ id: 'd1' }]);
+    expect(seen.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
+      'GET /v1/webhook-settings',
+      'PUT /v1/webhook-settings',
+      'POST /v1/webhook-settings/rotate-secret',
+      'GET /v1/jobs/j%201/deliveries',
+    ]);
+    expect(JSON.parse(seen[1]!.body!)).toEqual({ url: 'https://example.com/hook' });
+  });
 });

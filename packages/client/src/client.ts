@@ -1,4 +1,4 @@
-import type { JobEventView, JobType } from '@conveyor/shared';
+import type { JobEventView, JobType, WebhookDeliveryView, WebhookSettingsView } from '@conveyor/shared';
 import { errorFromResponse } from './errors';
 import { parseSse } from './sse';
 import type {
@@ -200,6 +200,18 @@ export function createClient(options: ClientOptions) {
       delete: async (id: string, opts: CallOptions = {}): Promise<void> => {
         await send('DELETE', `/v1/schedules/${enc(id)}`, opts);
       },
+    },
+    /** Webhook settings (scope jobs:write, reads included) and delivery logs (docs/webhooks.md). */
+    webhooks: {
+      settings: (opts: CallOptions = {}): Promise<WebhookSettingsView> =>
+        json('GET', '/v1/webhook-settings', opts),
+      /** Sets (or with null removes) the default endpoint; setting a URL re-enables it after a 410. */
+      setUrl: (url: string | null, opts: CallOptions = {}): Promise<WebhookSettingsView> =>
+        json('PUT', '/v1/webhook-settings', { ...opts, json: { url } }),
+      rotateSecret: (opts: CallOptions = {}): Promise<WebhookSettingsView> =>
+        json('POST', '/v1/webhook-settings/rotate-secret', opts),
+      deliveries: async (jobId: string, opts: CallOptions = {}): Promise<WebhookDeliveryView[]> =>
+        (await json<{ data: WebhookDeliveryView[] }>('GET', `/v1/jobs/${enc(jobId)}/deliveries`, opts)).data,
     },
   };
 }

@@ -19,7 +19,7 @@ export type PayloadInput<T extends JobType> = z.input<(typeof catalog)[T]['paylo
 
 /** A submit request, discriminated by `type`: `{ type: 'noop', payload: { sleepMs: 10 } }`. */
 export type SubmitRequest<T extends JobType = JobType> = {
-  [K in T]: { type: K; payload?: PayloadInput<K>; options?: JobOptions };
+  [K in T]: { type: K; payload?: PayloadInput<K>; options?: JobOptions; webhook?: { url: string } };
 }[T];
 
 /** A job of kind T as the API returns it, with its result typed by kind. */

@@ -18,7 +18,7 @@ export function createCoalescer<T, R>(
   const run = async (batch: typeof pending) => {
     try {
       const results = await flush(batch.map((p) => p.item));
-      batch.forEach((p, i) => p.resolve(results[i] as R));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);

@@ -1,6 +1,7 @@
 export * from './api-key';
 export * from './backoff';
 export * from './catalog/index';
+export * from './coalesce';
 export * from './config';
 export * from './contracts/index';
 export * from './errors';
@@ -8,6 +9,5 @@ export * from './ids';
 export * from './lifecycle';
 export * from './logger';
 export * from './redact';
-export * from './webhook-signature';
 export * from './schedules/cron';
-export * from './coalesce';
+export * from './webhook-signature';

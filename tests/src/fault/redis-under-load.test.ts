@@ -75,7 +75,9 @@ describe('Redis faults under load', () => {
       async () => (await scheduledJobs(backAt)).some((j) => j.status === 'succeeded'),
       30_000,
     );
-    expect((await h.request('DELETE', `/v1/schedules/${scheduleId}`, { key: schedules.key })).status).toBe(204);
+    expect((await h.request('DELETE', `/v1/schedules/${scheduleId}`, { key: schedules.key })).status).toBe(
+      204,
+    );
     const ids = [...answers.accepted, ...delayed.map((d) => d.job.id)];
     const report = await checkInvariants(h, ids, { answers, since: backAt });
     logSummary('redis-restart-empty', report, { delayed: delayed.length });

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findJobsByIds } from '@conveyor/db';
-import type { JobView, ScheduleView } from '@conveyor/shared';
+import { findJobsByIds, replaceSchedule } from '@conveyor/db';
+import { createScheduleMirror } from '@conveyor/queue';
+import { type JobView, type ScheduleView, uuidv7 } from '@conveyor/shared';
+import type { WorkerRuntime } from '@conveyor/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis-server';
@@ -19,6 +21,7 @@ async function newScheduler(h: Harness) {
     h.request(method, path, { key, ...(body === undefined ? {} : { body }) });
   return {
     key,
+    tenantId,
     async create(body: Record<string, unknown>): Promise<ScheduleView> {
       const res = await call('POST', '/v1/schedules', body);
       expect(res.status, await res.clone().text()).toBe(201);
@@ -162,11 +165,12 @@ describe('schedules', () => {
 describe('schedules after Redis lost everything', () => {
   let redis: PrivateRedis;
   let h: Harness;
+  let worker: WorkerRuntime;
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
     h = await createHarness({ redisUrl: redis.url });
-    await h.startWorker({ reconcile: { intervalMs: 300, graceMs: 500 } });
+    worker = await h.startWorker({ reconcile: { intervalMs: 300, graceMs: 500 } });
   });
   afterAll(async () => {
     await h?.close();
@@ -187,5 +191,34 @@ describe('schedules after Redis lost everything', () => {
     );
     expect(after.scheduleId).toBe(s.id);
     expect((await t.delete(s.id)).status).toBe(204);
+  });
+
+  it('the reconciler re-creates a missing or outdated scheduler and removes those of deleted or paused schedules', async () => {
+    const t = await newScheduler(h);
+    const hourly = { cron: '0 0 * * * *', template: { type: 'noop' } };
+    const kept = await t.create(hourly);
+    const paused = await t.create(hourly);
+    const mirror = createScheduleMirror(h.producer);
+    // Redis disagrees with Postgres in every way it can: one scheduler lost, one paused behind the API's back,
+    // one from an older revision, one whose schedule does not exist.
+    await mirror.remove(kept.id);
+    await replaceSchedule(h.db.db, t.tenantId, paused.id, {
+      name: null,
+      timezone: 'UTC',
+      overlap: 'skip',
+      ...hourly,
+      paused: true,
+    });
+    const outdated = await t.create(hourly);
+    await mirror.upsert({ id: outdated.id, cron: outdated.cron, timezone: outdated.timezone, revision: 0 });
+    const orphan = uuidv7();
+    await mirror.upsert({ id: orphan, cron: '0 0 * * * *', timezone: 'UTC', revision: 1 });
+    await worker.reconciler!.reconcileOnce();
+    const held = await mirror.list();
+    expect(held.get(kept.id)).toBe(1);
+    expect(held.get(outdated.id)).toBe(1);
+    expect(held.has(paused.id)).toBe(false);
+    expect(held.has(orphan)).toBe(false);
+    for (const s of [kept, paused, outdated]) expect((await t.delete(s.id)).status).toBe(204);
   });
 });

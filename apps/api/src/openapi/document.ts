@@ -14,8 +14,8 @@ import {
 } from '@conveyor/shared';
 import { z } from 'zod';
 import { schedulePaths } from './schedule-paths';
-import { webhookPaths } from './webhook-paths';
 import { createComponentRegistry } from './schemas';
+import { webhookPaths } from './webhook-paths';
 
 type Json = Record<string, unknown>;
 

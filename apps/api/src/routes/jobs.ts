@@ -24,7 +24,6 @@ import { readRawJson } from '../http/json-body';
 import { assertActiveJobCapacity } from '../jobs/active-cap';
 import { readJob } from '../jobs/read-job';
 import { createSettledViews } from '../jobs/settled-views';
-import { enqueueTerminalWebhook } from '../jobs/webhook';
 import {
   announceChange,
   buildJobRow,
@@ -34,6 +33,7 @@ import {
   submitBatch,
   submitJob,
 } from '../jobs/submit';
+import { enqueueTerminalWebhook } from '../jobs/webhook';
 import { streamJobEvents, wantsEventStream } from '../live/job-events-stream';
 import { pollingWatcher } from '../live/job-watch';
 import type { createAuthenticator } from '../middleware/auth';

@@ -2,8 +2,8 @@ import {
   buildJobRow as buildNewJobRow,
   type Db,
   type InsertedJob,
-  insertJob,
   insertJobs,
+  insertSubmittedJobs,
   type JobRow,
   type NewJobRow,
 } from '@conveyor/db';
@@ -59,21 +59,20 @@ export const announceChange = (producer: Producer, row: JobRow) =>
   producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
 
 /**
- * Submits of one API instance, coalesced: the single submits (without Idempotency-Key) that arrive in one
- * turn of the event loop commit in ONE multi-row INSERT and are handed to Redis in one addBulk per queue.
- * Each row still commits before its 202 (a multi-row INSERT is one statement, committed as a whole), so
- * nothing about "a 202 means committed" changes; what changes is the number of round trips under load.
- * Keyed submits keep their own statement: their ON CONFLICT decides the answer row by row.
+ * Submits of one API instance, coalesced: the single submits that arrive in one turn of the event loop
+ * commit in ONE multi-row INSERT (ON CONFLICT on the Idempotency-Key index settles keys row by row; see
+ * insertSubmittedJobs) and are handed to Redis in one addBulk per queue. Each row still commits before
+ * its 202 (a multi-row INSERT is one statement, committed as a whole), so nothing about "a 202 means
+ * committed" changes; what changes is the number of round trips under load.
  */
 export function createSubmitter(deps: { db: Db; producer: Producer; log: Logger }) {
-  const inserts = createCoalescer((values: NewJobRow[]) => insertJobs(deps.db, values));
+  const inserts = createCoalescer((values: NewJobRow[]) => insertSubmittedJobs(deps.db, values));
   const handOffs = createCoalescer(async (rows: JobRow[]) => {
     await handOffNewJobs(deps.producer, rows, deps.log);
     return rows;
   });
   return {
-    insert: async (values: NewJobRow): Promise<InsertedJob> =>
-      values.idempotencyKey ? insertJob(deps.db, values) : { row: await inserts.add(values), created: true },
+    insert: (values: NewJobRow): Promise<InsertedJob> => inserts.add(values),
     handOff: (row: JobRow) => handOffs.add(row),
   };
 }

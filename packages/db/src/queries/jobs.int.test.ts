@@ -7,7 +7,7 @@ import { newJob, uuidv7At } from '../test-factories';
 import { createTestDatabase, type TestDatabase } from '../testing';
 import { listJobEvents } from './job-events';
 import { completeAttempt, failAttempt, startAttempt } from './job-runs';
-import { findJob, insertJob, listJobs, requestCancel, requeueJob } from './jobs';
+import { findJob, insertJob, insertSubmittedJobs, listJobs, requestCancel, requeueJob } from './jobs';
 import { createTenant } from './tenants';
 
 let t: TestDatabase;
@@ -26,6 +26,38 @@ async function rowOf(id: string): Promise<JobRow> {
   const [row] = await t.db.select().from(jobs).where(eq(jobs.id, id));
   return row!;
 }
+
+describe('insertSubmittedJobs (one statement for many submits)', () => {
+  it('inserts keyed and unkeyed rows together; a key repeated in the batch or already held answers its holder', async () => {
+    const tenantId = await tenant('coalesced');
+    const held = await insertJob(t.db, newJob(tenantId, { idempotencyKey: 'held' }));
+    const values = [
+      newJob(tenantId),
+      newJob(tenantId, { idempotencyKey: 'fresh' }),
+      newJob(tenantId, { idempotencyKey: 'fresh' }),
+      newJob(tenantId, { idempotencyKey: 'held' }),
+      newJob(tenantId),
+    ];
+    const results = await insertSubmittedJobs(t.db, values);
+    expect(results.map((r) => r.created)).toEqual([true, true, false, false, true]);
+    expect(results[2]!.row.id).toBe(results[1]!.row.id);
+    expect(results[3]!.row.id).toBe(held.row.id);
+    for (const i of [0, 1, 4]) expect(results[i]!.row).toEqual(await rowOf(values[i]!.id));
+  });
+
+  it('releases a key held past the window and inserts the new job', async () => {
+    const tenantId = await tenant('expired-key');
+    const old = await insertJob(t.db, newJob(tenantId, { idempotencyKey: 'k' }));
+    await t.db
+      .update(jobs)
+      .set({ createdAt: sql`now() - interval '25 hours'` })
+      .where(eq(jobs.id, old.row.id));
+    const [result] = await insertSubmittedJobs(t.db, [newJob(tenantId, { idempotencyKey: 'k' })]);
+    expect(result!.created).toBe(true);
+    expect(result!.row.id).not.toBe(old.row.id);
+    expect((await rowOf(old.row.id)).idempotencyKey).toBeNull();
+  });
+});
 
 describe('insertJob idempotency', () => {
   it('settles 20 concurrent inserts with one key on exactly one job', async () => {

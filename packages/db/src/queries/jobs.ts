@@ -58,6 +58,40 @@ export async function insertJob(db: Db, values: NewJobRow): Promise<InsertedJob>
 }
 
 /**
+ * Many single submits in one statement (the API coalesces the submits of one event-loop turn): each row is
+ * inserted unless its Idempotency-Key is already held. A held key is then settled row by row: a holder
+ * inside the window answers (replay, or reuse of the key with another body — the caller compares hashes);
+ * a holder past it takes `insertJob`'s path, which releases the key and inserts. The common case — a new
+ * key or none — costs one statement for the whole turn instead of two or three per submit.
+ */
+export async function insertSubmittedJobs(db: Db, values: NewJobRow[]): Promise<InsertedJob[]> {
+  if (values.length === 0) return [];
+  const sql = driverOf(db);
+  const raw = await sql<Record<string, unknown>[]>`
+    INSERT INTO jobs ${sql(values.map(jobRows.toRecord), jobRows.names)}
+    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *`;
+  const inserted = new Map(raw.map((r) => [r.id as string, jobRows.fromRow(r)]));
+  return Promise.all(
+    values.map(async (v) => {
+      const row = inserted.get(v.id);
+      return row ? { row, created: true } : settleHeldKey(db, v);
+    }),
+  );
+}
+
+async function settleHeldKey(db: Db, values: NewJobRow): Promise<InsertedJob> {
+  const [holder] = await db
+    .select({
+      row: jobs,
+      expired: sql<boolean>`${jobs.createdAt} < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`,
+    })
+    .from(jobs)
+    .where(and(eq(jobs.tenantId, values.tenantId), eq(jobs.idempotencyKey, values.idempotencyKey!)));
+  return holder && !holder.expired ? { row: holder.row, created: false } : insertJob(db, values);
+}
+
+/**
  * Inserts many jobs in one statement, so the batch commits or fails as a whole. Rows come back in the
  * order of `values` (RETURNING order is not guaranteed, so they are matched by id).
  */

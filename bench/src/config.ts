@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 /**
  * The only module of the bench that reads the environment. Benchmarks are tools, not apps: every knob has a
  * default that runs on a laptop, and BENCH_QUICK=1 shrinks everything to a smoke run of a couple of minutes.
@@ -39,6 +41,9 @@ export const benchConfig = {
   only: new Set((env.BENCH_ONLY ?? '').split(',').filter(Boolean)),
   /** Start the API and workers under `node --cpu-prof` (profiles in bench/results/profiles). */
   profile: env.BENCH_PROFILE === '1',
+  /** A results JSON whose report (latest.md, latest.svg) is rendered again instead of running anything. */
+  // npm runs workspace scripts in the workspace; INIT_CWD is where the command was typed.
+  render: env.BENCH_RENDER ? resolve(env.INIT_CWD ?? process.cwd(), env.BENCH_RENDER) : undefined,
   soakDurationS: int('BENCH_SOAK_S', 600),
   /** Requests per second of each soak load (submits, reads). */
   soakRate: int('BENCH_SOAK_RATE', 100),

@@ -3,7 +3,7 @@
  * databases and Redis prefixes of its own (removed at the end). Writes bench/results/<timestamp>.json,
  * latest.md and latest.svg. Knobs: see src/config.ts (BENCH_QUICK=1 for a smoke run, BENCH_ONLY=read,…).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { benchConfig, runs } from './config';
 import { deletePrefix, type Stack, startStack } from './lib/conveyor';
@@ -36,8 +36,12 @@ const results: Record<string, any> = {
   config: { ...benchConfig, only: [...benchConfig.only] },
 };
 
+/** BENCH_RENDER=<results json>: only render that run's report again (after a report change). */
+const rendering = benchConfig.render !== undefined;
+if (rendering) Object.assign(results, JSON.parse(readFileSync(benchConfig.render!, 'utf8')));
+
 try {
-  if (runs('submit') || runs('batch') || runs('read')) {
+  if (!rendering && (runs('submit') || runs('batch') || runs('read'))) {
     log('starting the API and the baselines (HTTP phase)');
     const stack = await startStack('http');
     const base = await startBaselines();
@@ -56,7 +60,7 @@ try {
     }
     await Promise.all([stack.api.stop(), base.hello.stop(), base.queueServer.stop()]);
   }
-  if (runs('processing') || runs('peers') || runs('scaling')) {
+  if (!rendering && (runs('processing') || runs('peers') || runs('scaling'))) {
     log('starting the API for the processing phase');
     const stack = await startStack('work');
     const shared = sharedOf(stack);
@@ -92,13 +96,17 @@ try {
   const rows = targetRows();
   results.rows = rows.map((r) => ({ ...r, met: met(r) }));
   mkdirSync(resultsDir, { recursive: true });
-  const stamp = at.toISOString().replace(/[:.]/g, '-');
-  writeFileSync(new URL(`${stamp}.json`, resultsDir), `${JSON.stringify(results, null, 2)}\n`);
-  const title = `Conveyor bench ${at.toISOString()}${benchConfig.quick ? ' (BENCH_QUICK)' : ''}`;
-  writeFileSync(new URL('latest.md', resultsDir), `# ${title}\n\n${markdown(rows, details())}`);
-  writeFileSync(new URL('latest.svg', resultsDir), svg(rows, title));
+  const stamp = String(results.at).replace(/[:.]/g, '-');
+  if (!rendering)
+    writeFileSync(new URL(`${stamp}.json`, resultsDir), `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (BENCH_ONLY) keeps the full run's latest.md and latest.svg.
+  const only: string[] = results.config.only;
+  const latest = only.length === 0 ? 'latest' : `latest-${only.join('-')}`;
+  const title = `Conveyor bench ${results.at}${results.config.quick ? ' (BENCH_QUICK)' : ''}`;
+  writeFileSync(new URL(`${latest}.md`, resultsDir), `# ${title}\n\n${markdown(rows, details())}`);
+  writeFileSync(new URL(`${latest}.svg`, resultsDir), svg(rows, title));
   console.log(markdown(rows, details()));
-  log(`wrote bench/results/${stamp}.json, latest.md, latest.svg`);
+  log(`wrote bench/results/${rendering ? '' : `${stamp}.json, `}${latest}.md, ${latest}.svg`);
 } finally {
   await cleanup();
 }
@@ -121,7 +129,7 @@ function targetRows(): Row[] {
         unit: '×',
       },
       {
-        scenario: `submit p99 at ${benchConfig.submitConnections} connections`,
+        scenario: `submit p99 at ${results.config.submitConnections} connections`,
         ours: `${submit.api.result.p99Ms} ms`,
         baseline: `${submit.bareHono.result.p99Ms} ms`,
         ratio: submit.api.result.p99Ms,
@@ -233,13 +241,13 @@ function details(): string[] {
       .join(', ');
   const { submit, batch, read, processing, peers, scaling } = results;
   out.push(
-    `Machine: ${results.machine.cpus} cores, Node ${results.machine.node}; ${benchConfig.durationS} s per load run. CPU share: 1.0 = one core busy for the whole window; postgres-all includes every client of the server; machine = every process on the machine.`,
+    `Machine: ${results.machine.cpus} cores, Node ${results.machine.node}; ${results.config.durationS} s per load run. CPU share: 1.0 = one core busy for the whole window; postgres-all includes every client of the server; machine = every process on the machine.`,
     '',
   );
   const cpuRows: string[] = [];
   if (submit) {
     out.push(
-      `Submit: Queue.add loop (no HTTP, ${benchConfig.submitConnections} in flight) ${submit.rawAdd.result.jobsPerS.toLocaleString('en')} jobs/s, p99 ${submit.rawAdd.result.p99Ms} ms; API ${submit.api.result.reqPerS.toLocaleString('en')} req/s (${(submit.api.result.reqPerS / submit.rawAdd.result.jobsPerS).toFixed(2)}× of it).`,
+      `Submit: Queue.add loop (no HTTP, ${results.config.submitConnections} in flight) ${submit.rawAdd.result.jobsPerS.toLocaleString('en')} jobs/s, p99 ${submit.rawAdd.result.p99Ms} ms; API ${submit.api.result.reqPerS.toLocaleString('en')} req/s (${(submit.api.result.reqPerS / submit.rawAdd.result.jobsPerS).toFixed(2)}× of it).`,
     );
     cpuRows.push(
       `| submit: bare Hono + queue.add | ${cpu(submit.bareHono.cpu)} |`,

@@ -38,6 +38,7 @@ export async function handOffNewJobs(
   }
   // New ids have nothing cached; invalidating anyway keeps every writer on the same rule (see job-cache).
   await producer.jobCache.invalidate(...rows.map((r) => r.id));
-  for (const row of rows)
-    producer.publishChange({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status });
+  producer.publishChanges(
+    rows.map((row) => ({ tenantId: row.tenantId, jobId: row.id, type: row.type, status: row.status })),
+  );
 }

@@ -37,7 +37,13 @@ export {
   type JobCacheOptions,
   jobCacheKey,
 } from './job-cache';
-export { type JobChange, jobChangesChannel, publishJobChange, subscribeJobChanges } from './job-changes';
+export {
+  type JobChange,
+  jobChangesChannel,
+  publishJobChange,
+  publishJobChanges,
+  subscribeJobChanges,
+} from './job-changes';
 export { BACKOFF_TYPE, type EnqueueRef, enqueueRefOf, jobOptions, type QueueJobData } from './job-options';
 export { createLeaderLock } from './leader-lock';
 export { assertHashTagPrefix, cancelChannel, DEFAULT_PREFIX, reconcilerLockKey } from './names';

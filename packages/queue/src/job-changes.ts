@@ -13,8 +13,17 @@ export const jobChangesChannel = (prefix: string) => `${prefix}:job-changes`;
 
 /** Fire-and-forget: a lost notice delays a waiter until its next check, it never loses state (Postgres has it). */
 export function publishJobChange(redis: RedisClient, prefix: string, change: JobChange): void {
-  if (redis.status !== 'ready') return;
-  redis.publish(jobChangesChannel(prefix), JSON.stringify(change)).catch(() => {});
+  publishJobChanges(redis, prefix, [change]);
+}
+
+/**
+ * Many changes in one message (a JSON array; one change is sent as a bare object): a batch of 1,000 new
+ * jobs is one PUBLISH and one message per API instance, not 1,000.
+ */
+export function publishJobChanges(redis: RedisClient, prefix: string, changes: readonly JobChange[]): void {
+  if (redis.status !== 'ready' || changes.length === 0) return;
+  const message = JSON.stringify(changes.length === 1 ? changes[0] : changes);
+  redis.publish(jobChangesChannel(prefix), message).catch(() => {});
 }
 
 /** Subscribes to job changes on a connection of its own; reconnects and resubscribes by itself. */
@@ -27,7 +36,8 @@ export function subscribeJobChanges(
   sub.on('error', () => {});
   sub.on('message', (_channel: string, message: string) => {
     try {
-      onChange(JSON.parse(message) as JobChange);
+      const parsed = JSON.parse(message) as JobChange | JobChange[];
+      for (const change of Array.isArray(parsed) ? parsed : [parsed]) onChange(change);
     } catch {
       // A malformed message is ignored; it can only come from outside Conveyor.
     }

@@ -1,7 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import { createRedis, type RedisClient, type RedisTarget, withTimeout } from './connection';
 import { createJobCache, type JobCache } from './job-cache';
-import { type JobChange, publishJobChange } from './job-changes';
+import { type JobChange, publishJobChange, publishJobChanges } from './job-changes';
 import { type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
 import { assertHashTagPrefix, cancelChannel } from './names';
 
@@ -41,6 +41,8 @@ export interface Producer {
   publishCancel(id: string): Promise<void>;
   /** Tells every API instance that a job changed (fire-and-forget). */
   publishChange(change: JobChange): void;
+  /** Many changes in one message (fire-and-forget). */
+  publishChanges(changes: readonly JobChange[]): void;
   /** The read cache of single jobs: the API reads and fills it, every writer invalidates after its commit. */
   readonly jobCache: JobCache;
   ping(): Promise<void>;
@@ -149,6 +151,7 @@ export function createProducer(options: ProducerOptions): Producer {
       }),
     remove: (queueName, id) => call('remove', async () => void (await queueOf(queueName).remove(id))),
     publishChange: (change) => publishJobChange(redis, prefix, change),
+    publishChanges: (changes) => publishJobChanges(redis, prefix, changes),
     publishCancel: (id) =>
       call('publishCancel', async () => void (await redis.publish(cancelChannel(prefix), id))),
     ping: () => call('ping', async () => void (await redis.ping())),

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '@conveyor/db';
 import {
-  countJobOutcome,
   createProducer,
   createQueueWorker,
   type QueueWorker,
@@ -21,6 +20,7 @@ import { RetryLaterError } from './job-error';
 import { createJobRunner } from './job-runner';
 import { createWorkerMetrics } from './metrics';
 import { type MetricsServer, startMetricsServer } from './metrics-server';
+import { createOutcomeCounter } from './outcome-counter';
 import { createReconciler } from './reconciler';
 import { createScheduleFirer } from './schedules';
 import { createWebhookNotifier } from './webhooks/notifier';
@@ -106,6 +106,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
     },
   });
   const fireSchedules = createScheduleFirer({ db: options.db, producer, log });
+  const outcomes = createOutcomeCounter(producer);
   const runner = createJobRunner({
     onTerminal: notifyWebhook,
     db: options.db,
@@ -122,8 +123,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
         metrics.runner.attemptEnded(ended);
         if (ended.outcome !== 'succeeded' && ended.outcome !== 'failed') return;
         const outcome = ended.outcome === 'succeeded' ? 'completed' : 'failed';
-        // A statistic for GET /v1/queues: losing one while Redis is down is fine.
-        countJobOutcome(producer.redis, producer.prefix, ended.queue, outcome).catch(() => {});
+        outcomes.count(ended.queue, outcome);
       },
     },
   });
@@ -245,6 +245,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions) {
       for (const w of workers) w.disconnect();
       cancels.close();
       await handlerSet.close();
+      outcomes.close();
       await removeHeartbeat(producer.redis, producer.prefix, workerId).catch(() => {});
       await metricsServer?.close();
       await producer.close();

@@ -80,11 +80,12 @@ export async function countJobOutcome(
   queue: string,
   outcome: JobOutcomeCount,
   now = Date.now(),
+  count = 1,
 ): Promise<void> {
   const key = throughputKey(prefix, queue, outcome, Math.floor(now / BUCKET_MS));
   await redis
     .multi()
-    .incr(key)
+    .incrby(key, count)
     .pexpire(key, BUCKET_MS * (WINDOW_BUCKETS + 2))
     .exec();
 }

@@ -1,7 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import { createRedis, type RedisClient, type RedisTarget, withTimeout } from './connection';
 import { createJobCache, type JobCache } from './job-cache';
-import { type JobChange, publishJobChange, publishJobChanges } from './job-changes';
+import { type JobChange, publishJobChanges } from './job-changes';
 import { type EnqueueRef, jobOptions, type QueueJobData } from './job-options';
 import { assertHashTagPrefix, cancelChannel } from './names';
 
@@ -68,6 +68,17 @@ export function createProducer(options: ProducerOptions): Producer {
   // Reconnects are logged by whoever owns the process; an unhandled 'error' event would crash it.
   redis.on('error', () => {});
   const queues = new Map<string, Queue<QueueJobData>>();
+  let changesOfTurn: JobChange[] = [];
+  const flushChanges = () => {
+    const changes = changesOfTurn;
+    changesOfTurn = [];
+    publishJobChanges(redis, prefix, changes);
+  };
+  const publishOnTurn = (changes: readonly JobChange[]) => {
+    if (changes.length === 0) return;
+    if (changesOfTurn.length === 0) setImmediate(flushChanges);
+    changesOfTurn.push(...changes);
+  };
 
   const queueOf = (name: string) => {
     let queue = queues.get(name);
@@ -150,8 +161,10 @@ export function createProducer(options: ProducerOptions): Producer {
         return found;
       }),
     remove: (queueName, id) => call('remove', async () => void (await queueOf(queueName).remove(id))),
-    publishChange: (change) => publishJobChange(redis, prefix, change),
-    publishChanges: (changes) => publishJobChanges(redis, prefix, changes),
+    // The changes of one event-loop turn (a worker's starts and ends, an API's coalesced submits) go out as
+    // one message: a PUBLISH per change was a twentieth of a worker's CPU per job in a profile.
+    publishChange: (change) => publishOnTurn([change]),
+    publishChanges: publishOnTurn,
     publishCancel: (id) =>
       call('publishCancel', async () => void (await redis.publish(cancelChannel(prefix), id))),
     ping: () => call('ping', async () => void (await redis.ping())),

@@ -66,7 +66,9 @@ describe('worker metrics, heartbeats and the fleet view', () => {
       const res = await h.request('GET', '/v1/queues');
       expect(res.status).toBe(200);
       const json = (await res.json()) as { data: Entry[]; workersOnline: number };
-      return json.workersOnline === 2 ? json : undefined;
+      // Throughput counts are written within a fifth of a second of a job's end (worker outcome-counter.ts).
+      const def = json.data.find((q) => q.name === 'default');
+      return json.workersOnline === 2 && (def?.throughput.completedLastMinute ?? 0) >= 1 ? json : undefined;
     });
     const byName = new Map(body.data.map((q) => [q.name, q]));
     const def = byName.get('default')!;

@@ -1,7 +1,7 @@
 import {
   cancelAttempt,
   cancelRequestedAmong,
-  completeAttempt,
+  completeAttempts,
   type Db,
   failAttempt,
   interruptAttempt,
@@ -9,6 +9,7 @@ import {
   type JobRow,
   recordProgress,
   startAttempt,
+  startAttempts,
 } from '@conveyor/db';
 import {
   DelayedError,
@@ -19,6 +20,7 @@ import {
 } from '@conveyor/queue';
 import {
   catalog,
+  createCoalescer,
   isJobType,
   isTerminal,
   type Logger,
@@ -97,6 +99,20 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const guard = deps.guardWrite ?? (<T>(_id: string, write: () => Promise<T>) => write());
   /** A row write, retried through a short outage, inside the read-cache guard. */
   const db = <T>(id: string, fn: () => Promise<T>) => guard(id, () => withDbRetry(fn, deps.dbOutageRetryMs));
+  // The starts and the successes of one event-loop turn are one statement each (job-runs-batched.ts); a
+  // start the batch could not make goes through startAttempt, which says why (skip) or makes it.
+  const starts = createCoalescer(async (items: { id: string; generation: number }[]) => {
+    const started = await startAttempts(deps.db, items);
+    return items.map((i) => started.get(i.id));
+  });
+  const startOne = async (id: string, generation: number) => {
+    const row = await starts.add({ id, generation });
+    return row ? ({ kind: 'run', row } as const) : startAttempt(deps.db, id, generation);
+  };
+  const completions = createCoalescer(async (items: { id: string; fence: number; result: unknown }[]) => {
+    const recorded = await completeAttempts(deps.db, items);
+    return items.map((i) => recorded.has(i.id));
+  });
   const notifyChange = (
     row: Pick<JobRow, 'id' | 'tenantId' | 'type' | 'status' | 'generation' | 'webhookUrl'>,
   ) => {
@@ -108,7 +124,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const id = job.id!;
     let start: Awaited<ReturnType<typeof startAttempt>>;
     try {
-      start = await db(id, () => startAttempt(deps.db, id, job.data.gen));
+      start = await db(id, () => startOne(id, job.data.gen));
     } catch (error) {
       if (isDbUnavailable(error) && token) {
         // Not an attempt: hand the job back without spending its budget and try again shortly.
@@ -198,7 +214,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       active.delete(row.id);
     }
     try {
-      const recorded = await db(row.id, () => completeAttempt(deps.db, { id: row.id, fence, result }));
+      const recorded = await db(row.id, () => completions.add({ id: row.id, fence, result }));
       if (!recorded) log.warn('stale attempt: its result was discarded (a newer attempt owns the job)');
       else {
         log.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job succeeded');

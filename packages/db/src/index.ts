@@ -8,6 +8,7 @@ export * from './queries/files';
 export * from './queries/health';
 export * from './queries/job-events';
 export * from './queries/job-runs';
+export * from './queries/job-runs-batched';
 export * from './queries/jobs';
 export * from './queries/reconcile';
 export * from './queries/reports';

@@ -146,28 +146,39 @@ export function createJobCache(client: RedisClient, prefix: string, options: Job
   });
 
   /** One WRITE step for each id; false when Redis could not be reached (nothing is known to have run). */
-  async function write(ids: readonly string[], delta: 1 | 0 | -1): Promise<boolean> {
-    if (ids.length === 0) return true;
-    if (!ready()) return false;
+  /**
+   * The WRITE steps of one event-loop turn in one pipeline (a busy worker's jobs start and end together);
+   * each answers false when Redis could not be reached (nothing is known to have run).
+   */
+  const writes = createCoalescer(async (items: { id: string; delta: 1 | 0 | -1 }[]) => {
     try {
-      if (ids.length === 1) {
+      if (items.length === 1) {
+        const { id, delta } = items[0]!;
         await withTimeout(
-          redis.conveyorJobCacheWrite(key(ids[0]!), delta, ttlMs, writeLeaseMs),
+          redis.conveyorJobCacheWrite(key(id), delta, ttlMs, writeLeaseMs),
           timeoutMs * 4,
           'job cache write',
         );
       } else {
         const pipeline = redis.pipeline() as ReturnType<RedisClient['pipeline']> & CacheCommands;
-        for (const id of ids) void pipeline.conveyorJobCacheWrite(key(id), delta, ttlMs, writeLeaseMs);
+        for (const { id, delta } of items)
+          void pipeline.conveyorJobCacheWrite(key(id), delta, ttlMs, writeLeaseMs);
         const replies = (await withTimeout(pipeline.exec(), timeoutMs * 4, 'job cache write')) ?? [];
         if (replies.some(([error]) => error)) throw replies.find(([error]) => error)![0];
       }
-      if (delta !== 1) stats.invalidations += ids.length;
-      return true;
+      stats.invalidations += items.filter((i) => i.delta !== 1).length;
+      return items.map(() => true);
     } catch {
       stats.errors++;
-      return false;
+      return items.map(() => false);
     }
+  });
+
+  async function write(ids: readonly string[], delta: 1 | 0 | -1): Promise<boolean> {
+    if (ids.length === 0) return true;
+    if (!ready()) return false;
+    const done = await Promise.all(ids.map((id) => writes.add({ id, delta })));
+    return done.every(Boolean);
   }
 
   return {

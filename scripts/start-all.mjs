@@ -4,8 +4,12 @@
 import { spawn } from 'node:child_process';
 
 const apps = ['api', 'worker'];
+// The API's heap cap, as its image sets it (apps/api/Dockerfile; docs/performance.md).
+const nodeArgs = { api: ['--max-old-space-size=128'], worker: [] };
 const children = apps.map((name) => {
-  const child = spawn(process.execPath, [`apps/${name}/dist/main.js`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs[name], `apps/${name}/dist/main.js`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream.on('data', (chunk) => {

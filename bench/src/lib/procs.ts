@@ -78,7 +78,8 @@ function start(name: string, args: string[], options: StartOptions): Proc {
 
 /** A production bundle (`apps/<app>/dist/main.js`), under --cpu-prof when BENCH_PROFILE=1. */
 export function startApp(app: 'api' | 'worker', name: string, env: Record<string, string>): Proc {
-  const nodeArgs: string[] = [];
+  // The API runs with the heap cap its image sets (apps/api/Dockerfile), so its RSS is the production one.
+  const nodeArgs: string[] = app === 'api' ? ['--max-old-space-size=128'] : [];
   if (benchConfig.profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push(

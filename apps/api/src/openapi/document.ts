@@ -14,7 +14,7 @@ import {
 } from '@conveyor/shared';
 import { z } from 'zod';
 import { schedulePaths } from './schedule-paths';
-import { createComponentRegistry } from './schemas';
+import { createComponentRegistry, pageParams } from './schemas';
 import { webhookPaths } from './webhook-paths';
 
 type Json = Record<string, unknown>;
@@ -225,13 +225,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
             description: 'Comma list of up to 100 job ids.',
           },
           fieldsParam,
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-          {
-            name: 'cursor',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'Opaque; from nextCursor.',
-          },
+          ...pageParams,
         ],
         responses: {
           200: json(

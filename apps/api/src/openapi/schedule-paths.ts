@@ -1,5 +1,6 @@
 import { MAX_SCHEDULES_PER_TENANT, scheduleRequest, scheduleView } from '@conveyor/shared';
 import type { z } from 'zod';
+import { pageParams } from './schemas';
 
 type Json = Record<string, unknown>;
 
@@ -44,15 +45,7 @@ export function schedulePaths({ ref, errors, json, idParam, auth }: PathHelpers)
         summary: 'List schedules, newest first (keyset pagination)',
         description: scopes,
         security: auth,
-        parameters: [
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-          {
-            name: 'cursor',
-            in: 'query',
-            schema: { type: 'string' },
-            description: 'Opaque; from nextCursor.',
-          },
-        ],
+        parameters: [...pageParams],
         responses: {
           200: json(
             {

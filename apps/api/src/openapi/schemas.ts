@@ -25,3 +25,9 @@ export function createComponentRegistry() {
 
   return { ref, schemas };
 }
+
+/** `limit` and `cursor`, as every keyset-paginated list takes them. */
+export const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'Opaque; from nextCursor.' },
+];

@@ -1,5 +1,3 @@
-import { upsertArtifact } from '@conveyor/db';
-import { artifactKey } from '@conveyor/storage';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../test-support';
 
@@ -59,19 +57,10 @@ describe('security headers', () => {
 
   it('are on an artifact download, next to its own headers', async () => {
     const t = api.tenant;
-    const jobId = (await t.submit()).id;
-    const storageKey = artifactKey(t.tenantId, jobId);
-    const blob = await api.store.put(storageKey, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'));
-    const { row } = await upsertArtifact(api.db, {
-      tenantId: t.tenantId,
-      jobId,
+    const { row } = await api.newArtifact(t, {
+      content: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
       name: 'x.svg',
       contentType: 'image/svg+xml',
-      bytes: blob.bytes,
-      sha256: blob.sha256,
-      storageKey,
-      metadata: {},
-      expiresAt: new Date(Date.now() + 3_600_000),
     });
     const res = await t.call('GET', `/v1/artifacts/${row.id}`);
     expect(res.status).toBe(200);

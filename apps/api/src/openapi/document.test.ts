@@ -1,18 +1,10 @@
-import type { Db } from '@conveyor/db';
-import type { Producer } from '@conveyor/queue';
-import { catalog, createLogger, jobTypes } from '@conveyor/shared';
-import type { BlobStore } from '@conveyor/storage';
+import { catalog, jobTypes } from '@conveyor/shared';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../app';
+import { appWithoutDependencies } from '../page-test-support';
 import { buildOpenApiDocument } from './document';
 
 /** Routes are registered without touching their dependencies, so none are needed to list them. */
-const app = createApp({
-  db: {} as Db,
-  producer: {} as Producer,
-  store: {} as BlobStore,
-  log: createLogger({ name: 'test', level: 'silent' }),
-});
+const app = appWithoutDependencies();
 const doc = buildOpenApiDocument() as {
   openapi: string;
   paths: Record<string, Record<string, unknown>>;

@@ -1,6 +1,5 @@
-import { completeAttempt, failAttempt, findJob, startAttempt, upsertArtifact } from '@conveyor/db';
+import { completeAttempt, failAttempt, findJob, startAttempt } from '@conveyor/db';
 import type { JobStatus, JobView } from '@conveyor/shared';
-import { artifactKey } from '@conveyor/storage';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../test-support';
 
@@ -107,19 +106,10 @@ describe('Cache-Control of lists and artifacts', () => {
 
   it('is private, immutable for a year on an artifact, with its ETag', async () => {
     const t = api.tenant;
-    const jobId = (await t.submit()).id;
-    const storageKey = artifactKey(t.tenantId, jobId);
-    const blob = await api.store.put(storageKey, Buffer.from('a,b\n1,2\n'));
-    const { row } = await upsertArtifact(api.db, {
-      tenantId: t.tenantId,
-      jobId,
+    const { row } = await api.newArtifact(t, {
+      content: Buffer.from('a,b\n1,2\n'),
       name: 'r.csv',
       contentType: 'text/csv',
-      bytes: blob.bytes,
-      sha256: blob.sha256,
-      storageKey,
-      metadata: {},
-      expiresAt: new Date(Date.now() + 3_600_000),
     });
     const res = await t.call('GET', `/v1/artifacts/${row.id}`);
     expect(res.status).toBe(200);

@@ -1,28 +1,10 @@
 import vm from 'node:vm';
-import type { Db } from '@conveyor/db';
-import type { Producer } from '@conveyor/queue';
-import { createLogger, JOB_STATUSES, jobTypes } from '@conveyor/shared';
-import type { BlobStore } from '@conveyor/storage';
+import { JOB_STATUSES, jobTypes } from '@conveyor/shared';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../app';
+import { appWithoutDependencies, cspOf, urlsIn } from '../page-test-support';
 
 /** The dashboard touches no dependency on the server side (its data comes through /v1), so dummies do. */
-const app = createApp({
-  db: {} as Db,
-  producer: {} as Producer,
-  store: {} as BlobStore,
-  log: createLogger({ name: 'test', level: 'silent' }),
-});
-
-const urlsIn = (html: string) => [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
-
-const cspOf = (res: Response) =>
-  Object.fromEntries(
-    (res.headers.get('content-security-policy') ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...values]) => [name, values.join(' ')]),
-  );
+const app = appWithoutDependencies();
 
 describe('GET /dashboard', () => {
   it('is a static HTML page whose script and stylesheet are same-origin files', async () => {

@@ -1,29 +1,9 @@
 import { gunzipSync } from 'node:zlib';
-import type { Db } from '@conveyor/db';
-import type { Producer } from '@conveyor/queue';
-import { createLogger } from '@conveyor/shared';
-import type { BlobStore } from '@conveyor/storage';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../app';
+import { appWithoutDependencies, cspOf, urlsIn } from '../page-test-support';
 
 /** /docs touches no dependency, so dummies do (as in openapi/document.test.ts). */
-const app = createApp({
-  db: {} as Db,
-  producer: {} as Producer,
-  store: {} as BlobStore,
-  log: createLogger({ name: 'test', level: 'silent' }),
-});
-
-/** Every URL the HTML names in src/href attributes. */
-const urlsIn = (html: string) => [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
-
-const cspOf = (res: Response) =>
-  Object.fromEntries(
-    (res.headers.get('content-security-policy') ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...values]) => [name, values.join(' ')]),
-  );
+const app = appWithoutDependencies();
 
 describe('GET /docs', () => {
   it('is an HTML page whose every script is same-origin', async () => {
